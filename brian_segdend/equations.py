@@ -1,0 +1,288 @@
+"""Load and validate the editable equation files in ``equations/``.
+
+Each compartment of the model is one file in Brian2's equation syntax (one equation per
+line, ``# comments`` allowed).  Lines starting with ``#:`` are directives:
+
+``#: method = exact``           integration method of the group the file belongs to
+``#: threshold = rand() < phi*dt``  spike condition
+``#: on_spike = ...``           statements run on the neuron's own spike (reset slot)
+``#: on_pre = ...``             statements run on each incoming synaptic event
+
+Everything is checked here, in Python, before Brian2 generates or compiles any code:
+encoding, syntax, undefined names, units, and the names the network relies on.  Every
+error is an :class:`EquationFileError` whose message starts with ``path:line:``.
+
+The raw text is kept (``CompartmentFile.text``) because ``str(Equations)`` does not parse
+back into Brian2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from brian2 import Equations, Hz, ms
+from brian2.core.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS
+from brian2.core.variables import Constant
+from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER, SUBEXPRESSION
+from brian2.parsing.expressions import parse_expression_dimensions
+from brian2.units.fundamentalunits import DIMENSIONLESS, DimensionMismatchError, get_dimensions
+from brian2.utils.stringtools import get_identifiers
+
+__all__ = ["EquationFileError", "CompartmentFile", "COMPARTMENTS", "load_compartment",
+           "load_all", "default_equation_dir"]
+
+DIRECTIVES = ("method", "threshold", "on_spike", "on_pre")
+METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun", "linear")
+
+# names every piece of Brian2 code may use
+_BUILTIN_NAMES = {"t", "dt", "i", "N", "xi", "True", "False", "true", "false"}
+
+
+class EquationFileError(ValueError):
+    """An equation file is unreadable, malformed, dimensionally wrong or incomplete."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the network needs from one file and what it supplies to it."""
+    provides: dict            # name -> unit the network relies on
+    uses: dict                # name -> unit supplied by the network (or another compartment)
+    directives: tuple         # directives that must be present
+    method_required: bool = False
+
+
+# The contract between the network builder and the files.
+COMPARTMENTS = {
+    "kernel": Spec(provides={"s": Hz, "k_L": Hz, "k_s": Hz}, uses={}, directives=("on_spike",)),
+    "input_poisson": Spec(provides={"rate": Hz}, uses={"pixel": 1},
+                          directives=("threshold",), method_required=True),
+    "hidden_basal": Spec(provides={"V_b": 1, "b": 1}, uses={"w": ms},
+                         directives=("on_pre",), method_required=True),
+    "hidden_apical": Spec(provides={"V_a": 1}, uses={"w": ms},
+                          directives=("on_pre",), method_required=True),
+    "hidden_soma": Spec(provides={"V": 1, "phi": Hz}, uses={"V_b": 1, "V_a": 1},
+                        directives=("threshold",), method_required=True),
+    "output_dendrite": Spec(provides={"V_b": 1, "b": 1}, uses={"w": ms},
+                            directives=("on_pre",), method_required=True),
+    "output_soma": Spec(provides={"V": 1, "phi": Hz}, uses={"V_b": 1, "g_E": 1 / ms, "g_I": 1 / ms},
+                        directives=("threshold",), method_required=True),
+}
+
+
+def default_equation_dir() -> Path:
+    """``$BRIAN_SEGDEND_EQUATIONS`` or the ``equations/`` folder of the project."""
+    env = os.environ.get("BRIAN_SEGDEND_EQUATIONS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "equations"
+
+
+@dataclass
+class CompartmentFile:
+    """One validated equation file."""
+    name: str
+    path: Path
+    text: str                  # the raw file text, for export and display
+    eq_text: str               # the equation lines only (comments kept), for Brian2
+    equations: Equations
+    directives: dict
+    lines: dict = field(default_factory=dict)   # defined name -> line number
+
+    def error(self, name_or_line, message) -> EquationFileError:
+        line = name_or_line if isinstance(name_or_line, int) else self.lines.get(name_or_line, 0)
+        return EquationFileError(f"{self.path}:{line}: {message}")
+
+
+def _unit_name(unit) -> str:
+    dim = get_dimensions(unit)
+    return "1 (dimensionless)" if dim is DIMENSIONLESS else repr(unit)
+
+
+def _namespace_constants(namespace: dict) -> dict:
+    out = {}
+    for key, value in namespace.items():
+        if callable(value) and not hasattr(value, "dim"):
+            continue
+        out[key] = _const(key, value)
+    return out
+
+
+def _const(name, value):
+    """A Brian2 Constant carrying the dimensions of ``value``."""
+    return Constant(name, value, dimensions=get_dimensions(value))
+
+
+def load_compartment(name: str, namespace: dict, directory: Path | None = None) -> CompartmentFile:
+    """Read, parse and validate ``<directory>/<name>.eqs``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`COMPARTMENTS`.
+    namespace : dict
+        The model parameters visible to the equations (name -> Quantity or number).
+    directory : Path, optional
+        Folder with the files (default :func:`default_equation_dir`).
+    """
+    spec = COMPARTMENTS[name]
+    directory = Path(directory) if directory is not None else default_equation_dir()
+    path = directory / f"{name}.eqs"
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise EquationFileError(f"{path}:0: equation file is missing (the model needs '{name}.eqs')") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise EquationFileError(f"{path}:{line}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
+
+    directives, eq_lines, lines = {}, [], {}
+    parsed = []   # (line number, SingleEquation)
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("#:"):
+            body = stripped[2:].strip()
+            if "=" not in body:
+                raise EquationFileError(f"{path}:{lineno}: directive must be '#: key = value', got {stripped!r}")
+            key, value = (p.strip() for p in body.split("=", 1))
+            if key not in DIRECTIVES:
+                raise EquationFileError(f"{path}:{lineno}: unknown directive {key!r}; known: {', '.join(DIRECTIVES)}")
+            if key in directives:
+                raise EquationFileError(f"{path}:{lineno}: directive {key!r} given twice")
+            if not value:
+                raise EquationFileError(f"{path}:{lineno}: directive {key!r} is empty")
+            directives[key] = (value, lineno)
+            eq_lines.append("")
+            continue
+        eq_lines.append(line)
+        code = line.split("#", 1)[0].strip()
+        if not code:
+            continue
+        try:
+            eqs = Equations(code)
+        except Exception as e:   # Brian2 raises several types for malformed equations
+            msg = str(e).strip().splitlines()
+            raise EquationFileError(f"{path}:{lineno}: cannot parse {code!r}: {msg[-1] if msg else type(e).__name__}") from None
+        for eq in eqs.values():
+            if eq.varname in lines:
+                raise EquationFileError(f"{path}:{lineno}: '{eq.varname}' is defined twice (first on line {lines[eq.varname]})")
+            lines[eq.varname] = lineno
+            parsed.append((lineno, eq))
+    if not parsed:
+        raise EquationFileError(f"{path}:1: the file defines no equations")
+
+    equations = Equations("\n".join(eq_lines))
+    cfile = CompartmentFile(name=name, path=path, text=text, eq_text="\n".join(eq_lines),
+                            equations=equations, directives={k: v[0] for k, v in directives.items()},
+                            lines=lines)
+
+    # --- names the network relies on
+    for var, unit in spec.provides.items():
+        if var not in lines:
+            raise EquationFileError(f"{path}:0: the network needs '{var}' (unit {_unit_name(unit)}) "
+                                    f"defined in this file, but it is missing")
+    for key in spec.directives:
+        if key not in directives:
+            raise EquationFileError(f"{path}:0: the network needs the directive '#: {key} = ...' in this file")
+    if spec.method_required and "method" not in directives:
+        raise EquationFileError(f"{path}:0: the network needs '#: method = ...' (one of {', '.join(METHODS)})")
+    if "method" in directives and directives["method"][0] not in METHODS:
+        raise EquationFileError(f"{path}:{directives['method'][1]}: unknown method {directives['method'][0]!r}; "
+                                f"use one of {', '.join(METHODS)}")
+    for var in set(lines) & set(spec.uses):
+        raise EquationFileError(f"{path}:{lines[var]}: '{var}' is supplied by the network and must not be defined here")
+    for var in set(lines) & set(namespace):
+        raise EquationFileError(f"{path}:{lines[var]}: '{var}' is a model parameter and cannot be redefined as a variable")
+
+    # --- undefined names and units
+    variables = _namespace_constants(namespace)
+    variables.update(DEFAULT_FUNCTIONS)
+    for cname, c in DEFAULT_CONSTANTS.items():
+        variables[cname] = c
+    variables["t"] = _const("t", 0 * ms)
+    variables["dt"] = _const("dt", 1 * ms)
+    variables["i"] = _const("i", 0)
+    variables["N"] = _const("N", 1)
+    for var, unit in spec.uses.items():
+        variables[var] = _const(var, 1.0 * unit)
+    for lineno, eq in parsed:
+        variables[eq.varname] = Constant(eq.varname, 1.0, dimensions=eq.dim)
+    # neighbouring-compartment variables in statements: x_post, x_pre
+    for lineno, eq in parsed:
+        variables[eq.varname + "_post"] = variables[eq.varname]
+
+    for lineno, eq in parsed:
+        if eq.type == PARAMETER:
+            continue
+        expr = str(eq.expr.code)
+        for ident in get_identifiers(expr):
+            if ident not in variables and ident not in _BUILTIN_NAMES:
+                raise EquationFileError(f"{path}:{lineno}: undefined name '{ident}' in the equation for '{eq.varname}'")
+        try:
+            dim = parse_expression_dimensions(expr, variables)
+        except DimensionMismatchError as e:
+            raise EquationFileError(f"{path}:{lineno}: inconsistent units in the equation for '{eq.varname}': {e}") from None
+        except SyntaxError as e:
+            raise EquationFileError(f"{path}:{lineno}: {e.msg if hasattr(e, 'msg') else e}") from None
+        expected = eq.dim / get_dimensions(ms) if eq.type == DIFFERENTIAL_EQUATION else eq.dim
+        if get_dimensions(dim) != expected:
+            what = "d{0}/dt".format(eq.varname) if eq.type == DIFFERENTIAL_EQUATION else eq.varname
+            raise EquationFileError(
+                f"{path}:{lineno}: units of '{what}' do not match: the right-hand side has units "
+                f"{_dim_str(dim)} but {_dim_str(expected)} is needed")
+    for var, unit in spec.provides.items():
+        eq = equations[var]
+        if eq.dim != get_dimensions(unit):
+            raise EquationFileError(f"{path}:{lines[var]}: '{var}' must have unit {_unit_name(unit)}, "
+                                    f"the file declares {_dim_str(eq.dim)}")
+
+    # --- directives: names and (for expressions) units
+    for key, (value, lineno) in directives.items():
+        if key == "method":
+            continue
+        for ident in get_identifiers(value):
+            if ident not in variables and ident not in _BUILTIN_NAMES:
+                raise EquationFileError(f"{path}:{lineno}: undefined name '{ident}' in directive '{key}'")
+        if key == "threshold":
+            try:
+                parse_expression_dimensions(value, variables)
+            except DimensionMismatchError as e:
+                raise EquationFileError(f"{path}:{lineno}: inconsistent units in threshold: {e}") from None
+            except SyntaxError as e:
+                raise EquationFileError(f"{path}:{lineno}: cannot parse threshold {value!r}: {e}") from None
+        else:
+            for stmt in re.split(r"[;\n]", value):
+                stmt = stmt.strip()
+                if not stmt:
+                    continue
+                m = re.match(r"^([A-Za-z_]\w*)\s*([+\-*/]?=)\s*(.+)$", stmt)
+                if not m:
+                    raise EquationFileError(f"{path}:{lineno}: cannot parse statement {stmt!r} in directive '{key}'")
+                target, op, expr = m.groups()
+                if target not in variables:
+                    raise EquationFileError(f"{path}:{lineno}: statement assigns to undefined name '{target}'")
+                try:
+                    dim = parse_expression_dimensions(expr, variables)
+                except DimensionMismatchError as e:
+                    raise EquationFileError(f"{path}:{lineno}: inconsistent units in {stmt!r}: {e}") from None
+                except SyntaxError as e:
+                    raise EquationFileError(f"{path}:{lineno}: cannot parse {stmt!r}: {e}") from None
+                tdim = get_dimensions(variables[target].dim)
+                if op in ("=", "+=", "-=") and get_dimensions(dim) != tdim:
+                    raise EquationFileError(f"{path}:{lineno}: units do not match in {stmt!r}: "
+                                            f"{_dim_str(dim)} assigned to '{target}' ({_dim_str(tdim)})")
+    return cfile
+
+
+def _dim_str(dim) -> str:
+    dim = get_dimensions(dim)
+    return "1 (dimensionless)" if dim is DIMENSIONLESS else str(dim)
+
+
+def load_all(namespace: dict, directory: Path | None = None) -> dict:
+    """Load and validate every compartment file; returns name -> CompartmentFile."""
+    return {name: load_compartment(name, namespace, directory) for name in COMPARTMENTS}

@@ -1,0 +1,660 @@
+"""The segregated-dendrite network in Brian2, with the whole training loop compiled.
+
+Structure (MODEL.md): input Poisson layer -> hidden layers of three-compartment neurons
+(basal dendrite, apical dendrite, soma) -> output layer of two-compartment neurons
+(dendrite, soma with teaching conductances).  Every hidden layer gets direct, fixed
+feedback ``Y`` from the output layer onto its apical dendrites.
+
+Brian2 objects per layer
+------------------------
+* ``input``            NeuronGroup: ``input_poisson.eqs`` + ``kernel.eqs``
+* ``hidden{k}_dend``   NeuronGroup: ``hidden_basal.eqs`` + ``hidden_apical.eqs`` (exact kernels)
+* ``hidden{k}_soma``   NeuronGroup: ``hidden_soma.eqs`` + ``kernel.eqs``
+* ``output_dend``      NeuronGroup: ``output_dendrite.eqs``
+* ``output_soma``      NeuronGroup: ``output_soma.eqs``
+* ``W{k}``             Synapses from layer k's spiking group to layer k+1's dendrites
+* ``Y{k}``             Synapses from the output soma to hidden layer k's apical dendrites
+
+Dendrites update before somas in each step (``order``), so a soma integrates the
+dendritic potential of the same step (MODEL.md's update order).
+
+Phases, averages, plateaus and learning are compiled Brian2 operations: per-step
+schedule arrays (:mod:`brian_segdend.schedule`) drive ``run_regularly`` accumulators and
+custom events (``end_f``, ``end_t``) whose ``run_on_event`` handlers compute window
+averages, plateaus and errors, and whose Synapses pathways apply the weight updates.
+The order within the step of a phase end is explicit:
+
+1. ``groups``: state updates (dendrites, then somas)
+2. ``after_groups``: window accumulators
+3. ``thresholds``: spikes and the ``end_f`` / ``end_t`` events
+4. ``after_resets`` order 0: window means, plateaus alpha^f / alpha^t, errors E
+5. ``after_resets`` order 2: weight (Synapses pathway) and bias updates
+
+All parameters that a sweep or a training run may change (conductances, learning rates,
+P factors, plateau variant, seed, weights, images) are passed at run time through
+``device.run(run_args=...)``: the binary is compiled once per architecture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import brian2 as b2
+from brian2 import Hz, ms, second
+
+from .equations import CompartmentFile, EquationFileError, load_all, default_equation_dir
+from .params import ModelParams, ParameterError
+from .schedule import SCHEDULE_ARRAYS, ChunkSchedule, pack_chunk
+
+__all__ = ["SegDendNetwork", "initial_weights", "weight_recipe", "RULE_UNIT", "sigmoid"]
+
+#: The paper's weight update eta * P * E * s is written for numbers in ms-based units.
+#: With P * E dimensionless and s a rate, the update has unit Hz while W is in ms; this
+#: factor (value 1 in the paper's units) makes the conversion explicit.
+RULE_UNIT = ms ** 2
+
+# (shared, constant) runtime parameters of every group, by name -> unit
+_RUNTIME_UNITS = {
+    "phi_max": Hz, "tau_s": ms, "tau_L": ms, "g_l": 1 / ms, "g_b": 1 / ms, "g_a": 1 / ms,
+    "g_d": 1 / ms, "E_E": 1, "E_I": 1, "g_teach": 1 / ms,
+}
+
+_RUNTIME_UNIT_STR = {"phi_max": "Hz", "tau_s": "second", "tau_L": "second", "g_l": "1/second",
+                     "g_b": "1/second", "g_a": "1/second", "g_d": "1/second", "E_E": "1", "E_I": "1",
+                     "g_teach": "1/second"}
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ----------------------------------------------------------------------------- weights
+def weight_recipe(n_in: int, params: ModelParams) -> tuple[float, float]:
+    """MODEL.md's initial-weight recipe: (W_avg, W_sd) in ms for a layer with n_in inputs.
+
+    nu = init_rate_frac * phi_max * (kernel area = 1), in spikes/ms.
+    """
+    V_avg, V_sd, b_avg = params.init_V_avg, params.init_V_sd, params.init_b_avg
+    nu = params.init_rate_frac * float(params.phi_max / (1 / ms))   # per ms, area of kappa = 1
+    N = n_in
+    V_sm = V_sd ** 2 + V_avg ** 2
+    W_avg = (V_avg - b_avg) / (nu * N * V_avg)
+    W_sm = (V_sm + nu ** 2 * (N - N ** 2) * W_avg ** 2 * V_avg ** 2
+            - 2 * N * nu * b_avg * V_avg * W_avg - b_avg ** 2) / (N * nu ** 2 * V_sm)
+    W_sd = np.sqrt(W_sm - W_avg ** 2)
+    return W_avg, W_sd
+
+
+def initial_weights(params: ModelParams, rng: np.random.Generator) -> dict:
+    """Initial W (list, ms numbers, shape (n_post, n_pre)), b (list), Y (list, (n_hidden, n_out)).
+
+    Feedback to a hidden layer of size N_h uses the recipe's W_avg, W_sd for N = N_h
+    (MODEL.md). Variants (Fig. 8): sparse (80% zeros, rest x5), symmetric (Y = W_top^T),
+    symmetric plus noise.
+    """
+    sizes = params.layer_sizes
+    W, b = [], []
+    for k in range(len(sizes) - 1):
+        n_in, n_out = sizes[k], sizes[k + 1]
+        W_avg, W_sd = weight_recipe(n_in, params)
+        W.append(W_avg + 3.465 * W_sd * rng.uniform(-1, 1, size=(n_out, n_in)))
+        b.append(params.init_b_avg + 3.465 * params.init_b_sd * rng.uniform(-1, 1, size=n_out))
+    Y = []
+    for k, n_h in enumerate(params.hidden):
+        Y_avg, Y_sd = weight_recipe(n_h, params)
+        Yk = Y_avg + 3.465 * Y_sd * rng.uniform(-1, 1, size=(n_h, params.n_output))
+        if params.feedback == "sparse":
+            Yk = Yk * (rng.uniform(size=Yk.shape) >= 0.8) * 5.0
+        elif params.feedback in ("symmetric", "symmetric_noise"):
+            Yk = W[-1].T.copy()
+            if params.feedback == "symmetric_noise":
+                Yk = Yk + params.feedback_noise * Y_sd * rng.standard_normal(Yk.shape)
+        Y.append(Yk)
+    return {"W": W, "b": b, "Y": Y}
+
+
+# ----------------------------------------------------------------------------- helpers
+def _plateau_thresholds(params: ModelParams, n: int = 16) -> np.ndarray:
+    """Cumulative probabilities of the plateau offset in whole steps (0..n-1).
+
+    Offset = |X| rounded to steps, X ~ N(0, plateau_sd^2), truncated at plateau_max.
+    """
+    from math import erf, sqrt
+    dt = float(params.dt / ms)
+    sd = float(params.plateau_sd / ms)
+    m = float(params.plateau_max / ms)
+    if sd <= 0:
+        return np.ones(n)
+    F = lambda x: erf(min(x, m) / (sd * sqrt(2))) / erf(m / (sd * sqrt(2)))
+    edges = [F((k + 0.5) * dt) for k in range(n)]
+    c = np.minimum(np.array(edges), 1.0)
+    c[-1] = 1.0
+    return c
+
+
+def _hash_build(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass
+class ChunkResult:
+    """What one compiled run returns."""
+    schedule: ChunkSchedule
+    out_Vbar_f: np.ndarray        # (n_examples, n_output) forward-window mean somatic voltage
+    wall_s: float
+    records: dict = field(default_factory=dict)   # optional verification records
+
+
+class SegDendNetwork:
+    """A compiled network of fixed architecture, run in chunks of ``chunk_steps`` steps.
+
+    Parameters
+    ----------
+    params : ModelParams
+        Architecture and default parameter values. Everything except the sizes, dt,
+        ``test_duration``/``phase_min`` (which set the chunk capacity) and the feedback
+        variant can be changed per run via :meth:`set_params`.
+    chunk_steps : int
+        Time steps per compiled run.
+    device : {'cpp_standalone', 'runtime'}
+        ``runtime`` runs the same objects through Brian2's runtime (for debugging).
+    build_dir : path, optional
+        Where the standalone project lives; default: a folder per build hash under
+        :func:`brian_segdend.buildcache.build_root`.
+    record : bool
+        Also record per-example window averages, plateaus and errors at each learning
+        step (used by the verification tests).
+    equation_dir : path, optional
+        Folder with the ``.eqs`` files.
+    """
+
+    def __init__(self, params: ModelParams, chunk_steps: int = 100_000, device: str = "cpp_standalone",
+                 build_dir=None, record: bool = False, equation_dir=None, record_state: bool = False):
+        if params.feedback in ("symmetric", "symmetric_noise") and len(params.hidden) > 1:
+            raise ParameterError("parameter 'feedback': symmetric feedback is implemented for one hidden layer only")
+        if device not in ("cpp_standalone", "runtime"):
+            raise ParameterError(f"parameter 'device': must be 'cpp_standalone' or 'runtime', got {device!r}")
+        self.params = params
+        self.device_name = device
+        self.chunk_steps = int(chunk_steps)
+        self.record = record
+        self.record_state = record_state
+        self.dt = params.dt
+        self.settle_steps = int(round(float(params.settle / params.dt)))
+        min_example = min(int(round(float(params.test_duration / params.dt))),
+                          2 * int(round(float(params.phase_min / params.dt))))
+        self.capacity = self.chunk_steps // min_example + 1
+        self.equation_dir = Path(equation_dir) if equation_dir else default_equation_dir()
+        namespace = self._namespace_for_validation()
+        self.files = load_all(namespace, self.equation_dir)   # raises EquationFileError before any codegen
+        self.runtime_values = self._runtime_defaults(params)
+        self._built = False
+        self._n_runs = 0
+        payload = {
+            "sizes": params.layer_sizes, "dt": float(params.dt / ms), "steps": self.chunk_steps,
+            "capacity": self.capacity, "record": record, "record_state": record_state,
+            "files": {n: f.text for n, f in self.files.items()},
+            "brian2": b2.__version__, "device": device,
+        }
+        self.build_hash = _hash_build(payload)
+        if build_dir is None:
+            from .buildcache import build_root
+            build_dir = Path(build_root()) / f"net-{self.build_hash}"
+        self.build_dir = Path(build_dir)
+        self.timings = {}
+        self._setup()
+
+    # ------------------------------------------------------------------ parameters
+    def _namespace_for_validation(self) -> dict:
+        p = self.params
+        ns = {k: getattr(p, k) * 1 if k not in ("E_E", "E_I", "g_teach") else None for k in _RUNTIME_UNITS}
+        ns["E_E"], ns["E_I"] = float(p.E_E), float(p.E_I)
+        ns["g_teach"] = 1 / ms
+        return ns
+
+    @staticmethod
+    def _runtime_defaults(p: ModelParams) -> dict:
+        plateau = _plateau_thresholds(p)
+        return {
+            "phi_max": p.phi_max, "tau_s": p.tau_s, "tau_L": p.tau_L, "g_l": p.g_l, "g_b": p.g_b,
+            "g_a": p.g_a, "g_d": p.g_d, "E_E": float(p.E_E), "E_I": float(p.E_I), "g_teach": 1 / ms,
+            "eta": list(p.learning_rates), "P_hidden": p.P_0, "P_output": p.P_1,
+            "plateau_variant": 1.0 if float(p.plateau_sd / ms) > 0 else 0.0,
+            "plateau_window": float(p.plateau_window / p.dt), "plateau_cdf": plateau,
+        }
+
+    def set_params(self, params: ModelParams):
+        """Change runtime parameters (no recompile). Sizes and dt must not change."""
+        if params.layer_sizes != self.params.layer_sizes or params.dt != self.params.dt:
+            raise ParameterError("set_params: layer sizes and dt are fixed by the build; make a new network")
+        if params.feedback != self.params.feedback:
+            raise ParameterError("set_params: the feedback variant is fixed by the build; make a new network")
+        if int(round(float(params.settle / params.dt))) != self.settle_steps:
+            self.settle_steps = int(round(float(params.settle / params.dt)))
+        self.params = params
+        self.runtime_values = self._runtime_defaults(params)
+
+    # ------------------------------------------------------------------ construction
+    def _setup(self):
+        p = self.params
+        if self.device_name == "cpp_standalone":
+            from .buildcache import configure_compiler_cache
+            configure_compiler_cache()
+            b2.device.reinit()
+            b2.device.activate()
+            b2.set_device("cpp_standalone", build_on_run=False, directory=str(self.build_dir))
+        else:
+            b2.device.reinit()
+            b2.set_device("runtime")
+            b2.prefs.codegen.target = "numpy"
+        b2.defaultclock.dt = p.dt
+        dt = p.dt
+        n_steps = self.chunk_steps
+        # --- schedule and stimulus arrays (values replaced on every run)
+        self.ta = {name: b2.TimedArray(np.zeros(n_steps), dt=dt, name=f"sch_{name}") for name in SCHEDULE_ARRAYS}
+        self.images = b2.TimedArray(np.zeros((self.capacity, p.n_input)), dt=1 * second, name="stim_images")
+        self.labels = b2.TimedArray(np.zeros(self.capacity), dt=1 * second, name="stim_labels")
+        ns = {f"sch_{k}": v for k, v in self.ta.items()}
+        ns.update(stim_images=self.images, stim_labels=self.labels, RULE_UNIT=RULE_UNIT)
+        self.namespace = ns
+        self._shared_vars = []   # (group, name) of every (shared, constant) runtime parameter
+        objs = []
+
+        def shared_decl(names):
+            return "\n".join(f"{n} : {_RUNTIME_UNIT_STR[n]} (shared, constant)" for n in names)
+
+        def used_runtime(text):
+            from brian2.utils.stringtools import get_identifiers
+            ids = get_identifiers(text)
+            return [n for n in _RUNTIME_UNITS if n in ids]
+
+        def make_group(name, n, file_names, extra_eqs, events, method, threshold=None, reset=None, order=0):
+            texts = [self.files[f].eq_text for f in file_names]
+            code_text = "\n".join(texts) + "\n" + extra_eqs
+            directive_text = " ".join(v for f in file_names for v in self.files[f].directives.values())
+            rt = used_runtime(code_text + " " + directive_text + " " + " ".join(events.values()))
+            eqs = b2.Equations("\n".join(texts)) + b2.Equations(extra_eqs + "\n" + shared_decl(rt))
+            ev = dict(events)   # NeuronGroup modifies the dict it is given
+            kwargs = dict(method=method, name=name, namespace=ns, order=order, events=ev)
+            if threshold:
+                kwargs["threshold"] = threshold
+                if reset:
+                    kwargs["reset"] = reset
+            try:
+                g = b2.NeuronGroup(n, eqs, **kwargs)
+            except Exception as e:
+                files = ", ".join(str(self.files[f].path) for f in file_names)
+                raise EquationFileError(f"{files}: Brian2 rejected the combined equations of group '{name}': {e}") from e
+            for r in rt:
+                self._shared_vars.append((g, r))
+            objs.append(g)
+            return g
+
+        end_events = {"end_f": "sch_end_f(t) > 0.5", "end_t": "sch_end_t(t) > 0.5"}
+        kern = self.files["kernel"]
+
+        # ---------------- input layer
+        inp_file = self.files["input_poisson"]
+        extra = """
+pixel = stim_images(sch_ex(t)*second, i) : 1
+sum_s : Hz
+sbar : Hz
+rng_seed : 1 (shared, constant)
+"""
+        self.input = make_group("input", p.n_input, ["input_poisson", "kernel"], extra, end_events,
+                                inp_file.directives["method"], threshold=inp_file.directives["threshold"],
+                                reset=kern.directives["on_spike"])
+        self.input.run_regularly("sum_s += sch_win_f(t)*s", when="after_groups", name="input_accumulate")
+        self.input.run_on_event("end_f", "sbar = sum_s/sch_n_f(t)\nsum_s = 0*Hz", when="after_resets", order=0)
+
+        # ---------------- hidden layers
+        self.dend, self.soma = [], []
+        bookkeeping_soma = """
+V_b : 1 (linked)
+V_a : 1 (linked)
+sum_V : 1
+sum_Va : 1
+cnt_a : 1
+sum_s : Hz
+Vbar_f : 1
+alpha_f : 1
+alpha_t : 1
+sbar : Hz
+E : Hz
+delta : 1
+plateau_variant : 1 (shared, constant)
+plateau_window : 1 (shared, constant)
+""" + "\n".join(f"pc{j} : 1 (shared, constant)" for j in range(16))
+        draw_delta = "u = rand()\ndelta = plateau_variant*(" + " + ".join(f"int(u > pc{j})" for j in range(15)) + ")"
+        for k, n_h in enumerate(p.hidden):
+            dend_extra = """
+E : Hz (linked)
+sbar : Hz (linked)
+eta_b : 1 (shared, constant)
+P_b : second (shared, constant)
+"""
+            d = make_group(f"hidden{k}_dend", n_h, ["hidden_basal", "hidden_apical"], dend_extra, {"end_t": end_events["end_t"]},
+                           self.files["hidden_basal"].directives["method"], order=0)
+            s_file = self.files["hidden_soma"]
+            s = make_group(f"hidden{k}_soma", n_h, ["hidden_soma", "kernel"], bookkeeping_soma, end_events,
+                           s_file.directives["method"], threshold=s_file.directives["threshold"],
+                           reset=kern.directives["on_spike"], order=1)
+            s.V_b = b2.linked_var(d, "V_b")
+            s.V_a = b2.linked_var(d, "V_a")
+            d.E = b2.linked_var(s, "E")
+            d.sbar = b2.linked_var(s, "sbar")
+            s.run_regularly("""
+sum_V += sch_win_f(t)*V
+sum_s += sch_win_f(t)*s
+wa = (1 - plateau_variant)*(sch_win_f(t) + sch_win_t(t)) + plateau_variant*int(sch_to_end(t) >= delta)*int(sch_to_end(t) < delta + plateau_window)
+sum_Va += wa*V_a
+cnt_a += wa
+""", when="after_groups", name=f"hidden{k}_accumulate")
+            s.run_on_event("end_f", f"""
+Vbar_f = sum_V/sch_n_f(t)
+sbar = sum_s/sch_n_f(t)
+alpha_f = 1/(1 + exp(-sum_Va/cnt_a))
+sum_V = 0
+sum_s = 0*Hz
+sum_Va = 0
+cnt_a = 0
+{draw_delta}
+""", when="after_resets", order=0)
+            s.run_on_event("end_t", f"""
+alpha_t = 1/(1 + exp(-sum_Va/cnt_a))
+sum_Va = 0
+cnt_a = 0
+sp = 1/(1 + exp(-Vbar_f))
+E = -(g_b/(g_l + g_b + g_a))*phi_max*(alpha_t - alpha_f)*sp*(1 - sp)
+{draw_delta}
+""", when="after_resets", order=0)
+            d.run_on_event("end_t", "b -= eta_b*P_b*E", when="after_resets", order=2)
+            # plateau offsets for the first phase
+            self.dend.append(d)
+            self.soma.append(s)
+            # rng for the first phase's offsets: drawn at build start
+            s.delta = 0
+
+        # ---------------- output layer
+        od_extra = """
+E : Hz**2 (linked)
+eta_b : 1 (shared, constant)
+P_b : second**2 (shared, constant)
+"""
+        self.out_dend = make_group("output_dend", p.n_output, ["output_dendrite"], od_extra, {"end_t": end_events["end_t"]},
+                                   self.files["output_dendrite"].directives["method"], order=0)
+        os_file = self.files["output_soma"]
+        os_extra = """
+V_b : 1 (linked)
+label = int(stim_labels(sch_ex(t)*second) + 0.5) : integer (constant over dt)
+g_E = g_teach*sch_teach(t)*int(i == label) : 1/second
+g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
+sum_V : 1
+sum_phi : Hz
+Vbar_f : 1
+phi_star : Hz
+E : Hz**2
+"""
+        self.out_soma = make_group("output_soma", p.n_output, ["output_soma"], os_extra, end_events,
+                                   os_file.directives["method"], threshold=os_file.directives["threshold"], order=1)
+        self.out_soma.V_b = b2.linked_var(self.out_dend, "V_b")
+        self.out_dend.E = b2.linked_var(self.out_soma, "E")
+        self.out_soma.run_regularly("""
+sum_V += sch_win_f(t)*V
+sum_phi += sch_win_t(t)*phi
+""", when="after_groups", name="output_accumulate")
+        self.out_soma.run_on_event("end_f", "Vbar_f = sum_V/sch_n_f(t)\nsum_V = 0", when="after_resets", order=0)
+        self.out_soma.run_on_event("end_t", """
+phi_star = sum_phi/sch_n_t(t)
+sum_phi = 0*Hz
+sp = 1/(1 + exp(-Vbar_f))
+E = -(g_d/(g_l + g_d))*phi_max*(phi_star - phi_max*sp)*sp*(1 - sp)
+""", when="after_resets", order=0)
+        self.out_dend.run_on_event("end_t", "b -= eta_b*P_b*E", when="after_resets", order=2)
+
+        # ---------------- synapses
+        spiking = [self.input] + self.soma
+        targets = self.dend + [self.out_dend]
+        self.W = []
+        self._n_syn = {}
+        for k, (src, tgt) in enumerate(zip(spiking, targets)):
+            on_pre_file = self.files["hidden_basal" if k < len(p.hidden) else "output_dendrite"]
+            P_unit = "second" if k < len(p.hidden) else "second**2"
+            S = b2.Synapses(src, tgt, model=f"w : second\neta_w : 1 (shared, constant)\nP_w : {P_unit} (shared, constant)",
+                            on_pre={"pre": on_pre_file.directives["on_pre"],
+                                    "learn": "w -= eta_w*P_w*E_post*sbar_pre*RULE_UNIT"},
+                            on_event={"pre": "spike", "learn": "end_t"},
+                            name=f"W{k}", namespace=ns)
+            S.connect()
+            self._n_syn[S.name] = len(src) * len(tgt)
+            S.learn.when = "after_resets"
+            S.learn.order = 2
+            self.W.append(S)
+            objs.append(S)
+        self.Y = []
+        symmetric = p.feedback in ("symmetric", "symmetric_noise")
+        for k, d in enumerate(self.dend):
+            model = "w : second"
+            on_pre = {"pre": self.files["hidden_apical"].directives["on_pre"]}
+            on_event = {"pre": "spike"}
+            if symmetric:
+                model += "\neta_w : 1 (shared, constant)\nP_w : second**2 (shared, constant)"
+                on_pre["learn"] = "w -= eta_w*P_w*E_pre*sbar_post*RULE_UNIT"
+                on_event["learn"] = "end_t"
+            S = b2.Synapses(self.out_soma, d, model=model, on_pre=on_pre, on_event=on_event,
+                            name=f"Y{k}", namespace=ns)
+            S.connect()
+            self._n_syn[S.name] = len(self.out_soma) * len(d)
+            if symmetric:
+                S.learn.when = "after_resets"
+                S.learn.order = 2
+            self.Y.append(S)
+            objs.append(S)
+
+        # ---------------- monitors
+        self.mon_out_f = b2.EventMonitor(self.out_soma, "end_f", variables=["Vbar_f"], when="end", name="mon_out_f")
+        objs.append(self.mon_out_f)
+        self.rec = {}
+        if self.record:
+            for k, s in enumerate(self.soma):
+                self.rec[f"hidden{k}"] = b2.EventMonitor(s, "end_t", variables=["Vbar_f", "alpha_f", "alpha_t", "sbar", "E"],
+                                                         when="end", name=f"rec_hidden{k}")
+            self.rec["input"] = b2.EventMonitor(self.input, "end_t", variables=["sbar"], when="end", name="rec_input")
+            self.rec["output"] = b2.EventMonitor(self.out_soma, "end_t", variables=["Vbar_f", "phi_star", "E"],
+                                                 when="end", name="rec_output")
+            objs.extend(self.rec.values())
+        self.state_mon = {}
+        if self.record_state:
+            self.state_mon["output"] = b2.StateMonitor(self.out_soma, ["V", "V_b"], record=True, name="st_output")
+            for k, (d, s) in enumerate(zip(self.dend, self.soma)):
+                self.state_mon[f"hidden{k}"] = b2.StateMonitor(s, ["V", "V_b", "V_a"], record=True, name=f"st_hidden{k}")
+            self.state_mon["input"] = b2.StateMonitor(self.input, ["s"], record=True, name="st_input")
+            objs.extend(self.state_mon.values())
+
+        self.net = b2.Network(objs)
+        self._dynamic_vars = self._collect_dynamic_vars()
+        if self.device_name == "cpp_standalone":
+            b2.device.apply_run_args()
+            arr = b2.device.get_array_name(self.input.variables["rng_seed"])
+            b2.device.insert_code("main", f"for (int _i=0; _i<1; _i++) brian::_random_generators[_i].seed((unsigned long){arr}[0]);")
+            t0 = time.perf_counter()
+            self.net.run(self.chunk_steps * dt, namespace=ns)
+            self.timings["codegen_s"] = time.perf_counter() - t0
+        else:
+            self.net.store("start")
+
+
+    def _collect_dynamic_vars(self):
+        """(group, name) of every state variable with a differential equation (carried between chunks)."""
+        out = []
+        for g in [self.input] + self.dend + self.soma + [self.out_dend, self.out_soma]:
+            for name, eq in g.equations.items():
+                if eq.type == "differential equation":
+                    out.append((g, name))
+        return out
+
+    # ------------------------------------------------------------------ building
+    def build(self):
+        """Generate and compile the C++ project (cached: unchanged code does not recompile)."""
+        if self.device_name != "cpp_standalone" or self._built:
+            return
+        t0 = time.perf_counter()
+        try:
+            b2.device.build(run=False, directory=str(self.build_dir), compile=True, with_output=False)
+        except RuntimeError as e:
+            log = self.build_dir / "make.log"
+            raise RuntimeError(f"C++ compilation failed; see the compiler log in {self.build_dir} "
+                               f"(run 'make' there to see it again): {e}") from e
+        self.timings["build_s"] = time.perf_counter() - t0
+        self._built = True
+
+    # ------------------------------------------------------------------ running
+    def _runtime_param_values(self) -> dict:
+        rv = self.runtime_values
+        out = {}
+        for g, name in self._shared_vars:
+            out[(g, name)] = rv[name]
+        return out
+
+    def run_chunk(self, state: dict, images: np.ndarray, labels: np.ndarray, schedule: ChunkSchedule,
+                  seed: int) -> tuple[dict, ChunkResult]:
+        """Run one chunk from ``state`` (weights, biases, dynamic variables); return the new state.
+
+        ``images`` must hold at least ``schedule.n_examples`` rows (the rest is blanked).
+        """
+        p = self.params
+        n = schedule.n_examples
+        if n + 1 > self.capacity:
+            raise ValueError(f"chunk holds {n} examples but the build has room for {self.capacity - 1}")
+        img = np.zeros((self.capacity, p.n_input))
+        img[:n] = images[:n]
+        lab = np.zeros(self.capacity)
+        lab[:n] = labels[:n]
+        values = {}   # key -> value, key is a VariableView or TimedArray
+        for name, ta in self.ta.items():
+            arr = schedule.arrays[name]
+            if arr.shape != (self.chunk_steps,):
+                raise ValueError(f"schedule array '{name}' has shape {arr.shape}, the build needs ({self.chunk_steps},)")
+            values[ta] = arr
+        values[self.images] = img
+        values[self.labels] = lab
+        assignments = []   # (group, var, value)
+        for (g, name), v in self._runtime_param_values().items():
+            assignments.append((g, name, v))
+        rv = self.runtime_values
+        for k, S in enumerate(self.W):
+            eta = rv["eta"][k]
+            P = rv["P_hidden"] if k < len(p.hidden) else rv["P_output"]
+            assignments += [(S, "eta_w", eta), (S, "P_w", P), (S, "w", self._flat(state["W"][k], S) * ms)]
+            tgt = (self.dend + [self.out_dend])[k]
+            assignments += [(tgt, "eta_b", eta), (tgt, "P_b", P), (tgt, "b", np.asarray(state["b"][k], float))]
+        for k, S in enumerate(self.Y):
+            assignments.append((S, "w", self._flat(state["Y"][k], S) * ms))
+            if hasattr(S, "learn"):
+                assignments += [(S, "eta_w", rv["eta"][-1]), (S, "P_w", rv["P_output"])]
+        for s in self.soma:
+            assignments += [(s, "plateau_variant", rv["plateau_variant"]), (s, "plateau_window", rv["plateau_window"])]
+            assignments += [(s, f"pc{j}", float(rv["plateau_cdf"][j])) for j in range(16)]
+        assignments.append((self.input, "rng_seed", float(seed % (2 ** 31))))
+        dyn = state.get("dynamic", {})
+        for g, name in self._dynamic_vars:
+            key = f"{g.name}.{name}"
+            if key in dyn:
+                assignments.append((g, name, np.asarray(dyn[key], float) * g.variables[name].unit))
+        t0 = time.perf_counter()
+        if self.device_name == "cpp_standalone":
+            self.build()
+            run_args = dict(values)
+            for g, name, v in assignments:
+                view = getattr(g, name)
+                self._check_size(g, name, v)
+                run_args[view] = v
+            run_dir = f"results_{os.getpid()}"
+            b2.device.run(directory=str(self.build_dir), results_directory=run_dir, with_output=False,
+                          run_args=run_args)
+        else:
+            self.net.restore("start")
+            self._runtime_set_timedarrays(values)
+            for g, name, v in assignments:
+                setattr(g, name, v)
+            b2.seed(seed % (2 ** 31))
+            self.net.run(self.chunk_steps * self.dt, namespace=self.namespace)
+        wall = time.perf_counter() - t0
+        self._n_runs += 1
+        new_state = self._read_state()
+        result = ChunkResult(schedule=schedule, out_Vbar_f=self._read_out_f(schedule), wall_s=wall)
+        if self.record:
+            result.records = self._read_records()
+        if self.record_state:
+            result.records["state"] = {k: {v: np.array(getattr(m, v)) for v in m.record_variables} | {"t": np.array(m.t / ms)}
+                                       for k, m in self.state_mon.items()}
+        return new_state, result
+
+    def _runtime_set_timedarrays(self, values):
+        for ta, arr in values.items():
+            arr = np.asarray(arr, float)
+            if ta.values.shape != arr.shape:
+                raise ValueError(f"TimedArray {ta.name}: shape {arr.shape} != {ta.values.shape}")
+            ta.values[...] = arr
+
+    def _check_size(self, g, name, v):
+        var = g.variables[name]
+        size = np.size(v)
+        if size == 1:
+            return
+        expected = self._n_syn[g.name] if isinstance(g, b2.Synapses) else len(g)
+        if getattr(var, "scalar", False):
+            raise ValueError(f"run argument {g.name}.{name} is shared; got an array of size {size}")
+        if size != expected:
+            raise ValueError(f"run argument {g.name}.{name}: expected {expected} values, got {size}")
+
+    @staticmethod
+    def _flat(M, S):
+        """Matrix (n_post, n_pre) -> synapse order of S (all-to-all)."""
+        # connect() creates all-to-all synapses ordered by presynaptic, then postsynaptic
+        # index; _matrix() checks this order on the indices each run returns.
+        return np.asarray(M, float).T.reshape(-1)
+
+    def _read_state(self) -> dict:
+        p = self.params
+        W = [self._matrix(S, p.layer_sizes[k + 1], p.layer_sizes[k]) for k, S in enumerate(self.W)]
+        b = [np.array(g.b[:]) for g in self.dend + [self.out_dend]]
+        Y = [self._matrix(S, n_h, p.n_output) for S, n_h in zip(self.Y, p.hidden)]
+        dyn = {f"{g.name}.{name}": np.array(getattr(g, name)[:] / g.variables[name].unit) for g, name in self._dynamic_vars}
+        return {"W": W, "b": b, "Y": Y, "dynamic": dyn}
+
+    @staticmethod
+    def _matrix(S, n_post, n_pre):
+        i, j = np.asarray(S.i[:]), np.asarray(S.j[:])
+        if not (np.array_equal(i, np.repeat(np.arange(n_pre), n_post)) and np.array_equal(j, np.tile(np.arange(n_post), n_pre))):
+            raise RuntimeError(f"synapses {S.name}: unexpected synapse order; weights cannot be mapped")
+        return np.asarray(S.w[:] / ms).reshape(n_pre, n_post).T.copy()
+
+    def _read_out_f(self, schedule: ChunkSchedule) -> np.ndarray:
+        n_out = self.params.n_output
+        t = np.round(np.asarray(self.mon_out_f.t / self.dt)).astype(np.int64)
+        i = np.asarray(self.mon_out_f.i)
+        v = np.asarray(self.mon_out_f.Vbar_f)
+        out = np.full((schedule.n_examples, n_out), np.nan)
+        pos = {int(s): k for k, s in enumerate(schedule.end_f_steps)}
+        for tt, ii, vv in zip(t, i, v):
+            k = pos.get(int(tt))
+            if k is not None:
+                out[k, ii] = vv
+        return out
+
+    def _read_records(self) -> dict:
+        out = {}
+        for name, mon in self.rec.items():
+            d = {"t": np.round(np.asarray(mon.t / self.dt)).astype(np.int64), "i": np.asarray(mon.i)}
+            for v in mon.record_variables:
+                d[v] = np.asarray(getattr(mon, v))
+            out[name] = d
+        return out
+

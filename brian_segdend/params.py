@@ -1,0 +1,247 @@
+"""Model parameters (Table 1 of Guerguiev, Lillicrap & Richards 2017) with Brian2 units.
+
+Unit conventions (MODEL.md): the paper works in ms, spikes/ms and dimensionless
+voltages with C_m = 1 and V_R = 0.  Here
+
+* time is a Brian2 time (``ms``), rates are ``Hz`` (0.2 /ms == 200 Hz);
+* voltages are dimensionless numbers, as in the paper;
+* conductances are conductance / C_m, in ``1/ms`` (g_l = 0.1/ms gives tau = 10 ms);
+* weights W, Y are in ``ms`` so that ``W * s`` (s a rate) is a voltage;
+* P_0 = 20/phi_max is in ms, P_1 = 20/phi_max**2 in ms**2;
+* learning rates carry ``ms**2`` so that ``eta * P * E * s`` has the unit of W
+  (the paper's numbers, e.g. 0.21, are their values in ms**2).
+
+With these choices every number in Table 1 is the same as in the paper, which
+``tests/test_params.py`` checks.
+
+All quantities are validated by :func:`ModelParams.validate`; errors name the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+import numpy as np
+from brian2 import Hz, ms, Quantity
+from brian2.units.fundamentalunits import DimensionMismatchError, get_dimensions
+
+__all__ = ["ModelParams", "ParameterError", "default_learning_rates", "FEEDBACK_VARIANTS"]
+
+FEEDBACK_VARIANTS = ("random", "sparse", "symmetric", "symmetric_noise")
+
+
+def _q(value):
+    """Default for a Quantity field (Quantities are mutable, so dataclasses need a factory)."""
+    return field(default_factory=lambda: value)
+
+
+class ParameterError(ValueError):
+    """A parameter has a wrong type, unit, range or relation to another one."""
+
+
+def default_learning_rates(n_hidden_layers: int) -> tuple[float, ...]:
+    """Table 1 learning rates (numbers in ms**2), one per weight layer, bottom to top."""
+    table = {0: (0.19,), 1: (0.21, 0.21), 2: (0.23, 0.23, 0.12)}
+    if n_hidden_layers in table:
+        return table[n_hidden_layers]
+    # Not in the paper: reuse the two-hidden-layer rates for the extra layers.
+    return (0.23,) * n_hidden_layers + (0.12,)
+
+
+# name -> (unit, lower bound, lower inclusive?)  for scalar quantities
+_UNITS = {
+    "dt": ms, "phi_max": Hz, "tau_s": ms, "tau_L": ms, "settle": ms,
+    "g_l": 1 / ms, "g_b": 1 / ms, "g_a": 1 / ms, "g_d": 1 / ms,
+    "phase_min": ms, "wald_mean": ms, "wald_scale": ms,
+    "test_duration": ms, "plateau_sd": ms, "plateau_max": ms, "plateau_window": ms,
+}
+
+
+@dataclass
+class ModelParams:
+    """Every parameter of the model, with MODEL.md's names and Brian2 units.
+
+    Parameters
+    ----------
+    hidden : tuple of int
+        Hidden layer sizes, bottom to top; ``()`` for no hidden layer.
+    eta : tuple of float or None
+        Learning rates (in ms**2, see module docstring), one per weight layer
+        bottom to top. ``None`` takes Table 1's values for the depth.
+    """
+
+    # architecture
+    n_input: int = 784
+    hidden: tuple = (500,)
+    n_output: int = 10
+    # Table 1
+    dt: Quantity = _q(1 * ms)                # simulation time step
+    phi_max: Quantity = _q(200 * Hz)          # maximum firing rate
+    tau_s: Quantity = _q(3 * ms)              # short synaptic time constant
+    tau_L: Quantity = _q(10 * ms)             # long synaptic time constant
+    settle: Quantity = _q(30 * ms)            # Delta t_s: settle time before averaging
+    g_l: Quantity = _q(0.1 / ms)              # leak conductance / C_m
+    g_b: Quantity = _q(0.6 / ms)              # hidden: basal -> soma
+    g_a: Quantity = _q(0.0 / ms)              # hidden: apical -> soma
+    g_d: Quantity = _q(0.6 / ms)              # output: dendrite -> soma
+    E_E: float = 8.0                      # excitatory teaching reversal potential
+    E_I: float = -8.0                     # inhibitory teaching reversal potential
+    P_hidden_factor: float = 20.0         # P_0 = factor / phi_max
+    P_output_factor: float = 20.0         # P_1 = factor / phi_max**2
+    eta: tuple | None = None              # learning rates (ms**2), bottom to top
+    # phases
+    phase_min: Quantity = _q(50 * ms)         # fixed part of each training phase
+    wald_mean: Quantity = _q(2 * ms)          # extra phase length ~ Wald(mean, scale)
+    wald_scale: Quantity = _q(1 * ms)
+    test_duration: Quantity = _q(250 * ms)    # forward phase used for classification
+    # plateau-time variant (Fig. 6 supplement); plateau_sd = 0 disables it
+    plateau_sd: Quantity = _q(0 * ms)         # sd of the folded normal (paper: sqrt(3) ms)
+    plateau_max: Quantity = _q(5 * ms)        # truncation of the folded normal
+    plateau_window: Quantity = _q(30 * ms)    # apical averaging window before the plateau
+    # feedback and initial weights
+    feedback: str = "random"              # random | sparse | symmetric | symmetric_noise
+    feedback_noise: float = 0.05          # sd of the noise (fraction of W_sd) for symmetric_noise
+    init_V_avg: float = 3.0               # initial-weight recipe (MODEL.md)
+    init_V_sd: float = 3.0
+    init_b_avg: float = 0.8
+    init_b_sd: float = 0.001
+    init_rate_frac: float = 0.25          # nu = init_rate_frac * phi_max * kernel area (1)
+
+    def __post_init__(self):
+        self.hidden = tuple(int(h) for h in self.hidden)
+        if self.eta is not None:
+            self.eta = tuple(float(e) for e in self.eta)
+        self.validate()
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def learning_rates(self) -> tuple:
+        return self.eta if self.eta is not None else default_learning_rates(len(self.hidden))
+
+    @property
+    def layer_sizes(self) -> tuple:
+        return (self.n_input,) + self.hidden + (self.n_output,)
+
+    @property
+    def P_0(self) -> Quantity:
+        return self.P_hidden_factor / self.phi_max
+
+    @property
+    def P_1(self) -> Quantity:
+        return self.P_output_factor / self.phi_max ** 2
+
+    @property
+    def k_b(self) -> float:
+        return float(self.g_b / (self.g_l + self.g_b + self.g_a))
+
+    @property
+    def k_d(self) -> float:
+        return float(self.g_d / (self.g_l + self.g_d))
+
+    # --------------------------------------------------------------- validation
+    def validate(self) -> "ModelParams":
+        """Check types, units, ranges and relations; raise ParameterError naming the field."""
+        for name, unit in _UNITS.items():
+            value = getattr(self, name)
+            if not isinstance(value, Quantity) and not np.isscalar(value):
+                raise ParameterError(f"parameter '{name}': expected a scalar quantity in {unit}, got {value!r}")
+            try:
+                number = float(value / unit)
+            except DimensionMismatchError:
+                raise ParameterError(
+                    f"parameter '{name}': expected units of {unit!r} ({get_dimensions(unit)}), "
+                    f"got {value!r}") from None
+            if not math.isfinite(number):
+                raise ParameterError(f"parameter '{name}': must be finite, got {value!r}")
+            if number < 0:
+                raise ParameterError(f"parameter '{name}': must not be negative, got {value!r}")
+        for name in ("dt", "phi_max", "tau_s", "tau_L", "g_l", "phase_min", "test_duration",
+                     "plateau_window"):
+            if float(getattr(self, name) / _UNITS[name]) <= 0:
+                raise ParameterError(f"parameter '{name}': must be positive, got {getattr(self, name)!r}")
+        if abs(float(self.tau_s / ms) - float(self.tau_L / ms)) < 1e-9:
+            raise ParameterError("parameters 'tau_s' and 'tau_L': must differ (the kernel divides by tau_L - tau_s)")
+        if self.settle >= self.phase_min:
+            raise ParameterError(
+                f"parameter 'settle' ({self.settle}) must be shorter than the phase "
+                f"'phase_min' ({self.phase_min}): no time would be left to average")
+        if self.test_duration <= self.settle:
+            raise ParameterError(
+                f"parameter 'test_duration' ({self.test_duration}) must be longer than 'settle' ({self.settle})")
+        for name in ("n_input", "n_output"):
+            if int(getattr(self, name)) < 1:
+                raise ParameterError(f"parameter '{name}': layer size must be at least 1, got {getattr(self, name)}")
+        for k, h in enumerate(self.hidden):
+            if h < 1:
+                raise ParameterError(f"parameter 'hidden[{k}]': layer size must be at least 1, got {h}")
+        for name in ("E_E", "E_I", "P_hidden_factor", "P_output_factor", "feedback_noise",
+                     "init_V_avg", "init_V_sd", "init_b_avg", "init_b_sd", "init_rate_frac"):
+            v = getattr(self, name)
+            if isinstance(v, Quantity) and not v.is_dimensionless:
+                raise ParameterError(f"parameter '{name}': must be a plain number, got {v!r}")
+            if not math.isfinite(float(v)):
+                raise ParameterError(f"parameter '{name}': must be finite, got {v!r}")
+        if self.E_E <= self.E_I:
+            raise ParameterError(f"parameters 'E_E' ({self.E_E}) must exceed 'E_I' ({self.E_I})")
+        if self.feedback not in FEEDBACK_VARIANTS:
+            raise ParameterError(f"parameter 'feedback': must be one of {FEEDBACK_VARIANTS}, got {self.feedback!r}")
+        n_layers = len(self.hidden) + 1
+        if self.eta is not None:
+            if len(self.eta) != n_layers:
+                raise ParameterError(
+                    f"parameter 'eta': need {n_layers} learning rates (one per weight layer), got {len(self.eta)}")
+            for k, e in enumerate(self.eta):
+                if not math.isfinite(e):
+                    raise ParameterError(f"parameter 'eta[{k}]': learning rate must be finite, got {e}")
+                if e < 0:
+                    raise ParameterError(f"parameter 'eta[{k}]': learning rate must not be negative, got {e}")
+        if self.plateau_max < 0 * ms:
+            raise ParameterError("parameter 'plateau_max' must not be negative")
+        return self
+
+    # ---------------------------------------------------------------- construct
+    def replace(self, **changes) -> "ModelParams":
+        """A copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], source: str = "configuration") -> "ModelParams":
+        """Build from plain numbers (as in a TOML/YAML file): units are added from the table.
+
+        Unknown keys raise a ParameterError naming the key and the source.
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ParameterError(f"{source}: unknown parameter(s) {unknown}; known: {sorted(known)}")
+        kwargs = {}
+        for key, value in values.items():
+            if key in _UNITS and not isinstance(value, Quantity):
+                try:
+                    value = float(value) * _UNITS[key]
+                except (TypeError, ValueError):
+                    raise ParameterError(f"{source}: parameter '{key}' must be a number (in {_UNITS[key]}), got {value!r}") from None
+            elif key in ("hidden", "eta") and value is not None:
+                value = tuple(value) if not np.isscalar(value) else (value,)
+            kwargs[key] = value
+        try:
+            return cls(**kwargs)
+        except ParameterError as e:
+            raise ParameterError(f"{source}: {e}") from None
+
+    def to_mapping(self) -> dict:
+        """Plain-number dictionary (units as in the module docstring), JSON-ready."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in _UNITS:
+                v = float(v / _UNITS[f.name])
+            elif isinstance(v, tuple):
+                v = list(v)
+            out[f.name] = v
+        out["learning_rates"] = list(self.learning_rates)
+        out["units"] = {k: str(u) for k, u in _UNITS.items()}
+        return out
