@@ -51,13 +51,10 @@ from brian2 import Hz, ms, second
 from .equations import CompartmentFile, EquationFileError, load_all, default_equation_dir
 from .params import ModelParams, ParameterError
 from .schedule import SCHEDULE_ARRAYS, ChunkSchedule, pack_chunk
+from . import learning as L
+from .learning import RULE_UNIT
 
 __all__ = ["SegDendNetwork", "initial_weights", "weight_recipe", "RULE_UNIT", "sigmoid"]
-
-#: The paper's weight update eta * P * E * s is written for numbers in ms-based units.
-#: With P * E dimensionless and s a rate, the update has unit Hz while W is in ms; this
-#: factor (value 1 in the paper's units) makes the conversion explicit.
-RULE_UNIT = ms ** 2
 
 # (shared, constant) runtime parameters of every group, by name -> unit
 _RUNTIME_UNITS = {
@@ -120,24 +117,6 @@ def initial_weights(params: ModelParams, rng: np.random.Generator) -> dict:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _plateau_thresholds(params: ModelParams, n: int = 16) -> np.ndarray:
-    """Cumulative probabilities of the plateau offset in whole steps (0..n-1).
-
-    Offset = |X| rounded to steps, X ~ N(0, plateau_sd^2), truncated at plateau_max.
-    """
-    from math import erf, sqrt
-    dt = float(params.dt / ms)
-    sd = float(params.plateau_sd / ms)
-    m = float(params.plateau_max / ms)
-    if sd <= 0:
-        return np.ones(n)
-    F = lambda x: erf(min(x, m) / (sd * sqrt(2))) / erf(m / (sd * sqrt(2)))
-    edges = [F((k + 0.5) * dt) for k in range(n)]
-    c = np.minimum(np.array(edges), 1.0)
-    c[-1] = 1.0
-    return c
-
-
 def _hash_build(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -220,7 +199,7 @@ class SegDendNetwork:
 
     @staticmethod
     def _runtime_defaults(p: ModelParams) -> dict:
-        plateau = _plateau_thresholds(p)
+        plateau = L.plateau_offset_cdf(p.plateau_sd, p.plateau_max, p.dt)
         return {
             "phi_max": p.phi_max, "tau_s": p.tau_s, "tau_L": p.tau_L, "g_l": p.g_l, "g_b": p.g_b,
             "g_a": p.g_a, "g_d": p.g_d, "E_E": float(p.E_E), "E_I": float(p.E_I), "g_teach": 1 / ms,
@@ -301,92 +280,37 @@ class SegDendNetwork:
 
         # ---------------- input layer
         inp_file = self.files["input_poisson"]
-        extra = """
-pixel = stim_images(sch_ex(t)*second, i) : 1
-sum_s : Hz
-sbar : Hz
-rng_seed : 1 (shared, constant)
-"""
+        extra = "pixel = stim_images(sch_ex(t)*second, i) : 1\nrng_seed : 1 (shared, constant)\n" + L.INPUT_VARS
         self.input = make_group("input", p.n_input, ["input_poisson", "kernel"], extra, end_events,
                                 inp_file.directives["method"], threshold=inp_file.directives["threshold"],
                                 reset=kern.directives["on_spike"])
-        self.input.run_regularly("sum_s += sch_win_f(t)*s", when="after_groups", name="input_accumulate")
-        self.input.run_on_event("end_f", "sbar = sum_s/sch_n_f(t)\nsum_s = 0*Hz", when="after_resets", order=0)
+        self.input.run_regularly(L.INPUT_ACCUMULATE, when="after_groups", name="input_accumulate")
+        self.input.run_on_event("end_f", L.INPUT_END_F, when="after_resets", order=0)
 
         # ---------------- hidden layers
         self.dend, self.soma = [], []
-        bookkeeping_soma = """
-V_b : 1 (linked)
-V_a : 1 (linked)
-sum_V : 1
-sum_Va : 1
-cnt_a : 1
-sum_s : Hz
-Vbar_f : 1
-alpha_f : 1
-alpha_t : 1
-sbar : Hz
-E : Hz
-delta : 1
-plateau_variant : 1 (shared, constant)
-plateau_window : 1 (shared, constant)
-""" + "\n".join(f"pc{j} : 1 (shared, constant)" for j in range(16))
-        draw_delta = "u = rand()\ndelta = plateau_variant*(" + " + ".join(f"int(u > pc{j})" for j in range(15)) + ")"
+        soma_extra = "V_b : 1 (linked)\nV_a : 1 (linked)\n" + L.HIDDEN_SOMA_VARS
+        dend_extra = "E : Hz (linked)\nsbar : Hz (linked)\neta_b : 1 (shared, constant)\nP_b : second (shared, constant)\n"
         for k, n_h in enumerate(p.hidden):
-            dend_extra = """
-E : Hz (linked)
-sbar : Hz (linked)
-eta_b : 1 (shared, constant)
-P_b : second (shared, constant)
-"""
-            d = make_group(f"hidden{k}_dend", n_h, ["hidden_basal", "hidden_apical"], dend_extra, {"end_t": end_events["end_t"]},
-                           self.files["hidden_basal"].directives["method"], order=0)
+            d = make_group(f"hidden{k}_dend", n_h, ["hidden_basal", "hidden_apical"], dend_extra,
+                           {"end_t": end_events["end_t"]}, self.files["hidden_basal"].directives["method"], order=0)
             s_file = self.files["hidden_soma"]
-            s = make_group(f"hidden{k}_soma", n_h, ["hidden_soma", "kernel"], bookkeeping_soma, end_events,
+            s = make_group(f"hidden{k}_soma", n_h, ["hidden_soma", "kernel"], soma_extra, end_events,
                            s_file.directives["method"], threshold=s_file.directives["threshold"],
                            reset=kern.directives["on_spike"], order=1)
             s.V_b = b2.linked_var(d, "V_b")
             s.V_a = b2.linked_var(d, "V_a")
             d.E = b2.linked_var(s, "E")
             d.sbar = b2.linked_var(s, "sbar")
-            s.run_regularly("""
-sum_V += sch_win_f(t)*V
-sum_s += sch_win_f(t)*s
-wa = (1 - plateau_variant)*(sch_win_f(t) + sch_win_t(t)) + plateau_variant*int(sch_to_end(t) >= delta)*int(sch_to_end(t) < delta + plateau_window)
-sum_Va += wa*V_a
-cnt_a += wa
-""", when="after_groups", name=f"hidden{k}_accumulate")
-            s.run_on_event("end_f", f"""
-Vbar_f = sum_V/sch_n_f(t)
-sbar = sum_s/sch_n_f(t)
-alpha_f = 1/(1 + exp(-sum_Va/cnt_a))
-sum_V = 0
-sum_s = 0*Hz
-sum_Va = 0
-cnt_a = 0
-{draw_delta}
-""", when="after_resets", order=0)
-            s.run_on_event("end_t", f"""
-alpha_t = 1/(1 + exp(-sum_Va/cnt_a))
-sum_Va = 0
-cnt_a = 0
-sp = 1/(1 + exp(-Vbar_f))
-E = -(g_b/(g_l + g_b + g_a))*phi_max*(alpha_t - alpha_f)*sp*(1 - sp)
-{draw_delta}
-""", when="after_resets", order=0)
-            d.run_on_event("end_t", "b -= eta_b*P_b*E", when="after_resets", order=2)
-            # plateau offsets for the first phase
+            s.run_regularly(L.HIDDEN_ACCUMULATE, when="after_groups", name=f"hidden{k}_accumulate")
+            s.run_on_event("end_f", L.HIDDEN_END_F, when="after_resets", order=0)
+            s.run_on_event("end_t", L.HIDDEN_END_T, when="after_resets", order=0)
+            d.run_on_event("end_t", L.BIAS_UPDATE, when="after_resets", order=2)
             self.dend.append(d)
             self.soma.append(s)
-            # rng for the first phase's offsets: drawn at build start
-            s.delta = 0
 
         # ---------------- output layer
-        od_extra = """
-E : Hz**2 (linked)
-eta_b : 1 (shared, constant)
-P_b : second**2 (shared, constant)
-"""
+        od_extra = "E : Hz**2 (linked)\neta_b : 1 (shared, constant)\nP_b : second**2 (shared, constant)\n"
         self.out_dend = make_group("output_dend", p.n_output, ["output_dendrite"], od_extra, {"end_t": end_events["end_t"]},
                                    self.files["output_dendrite"].directives["method"], order=0)
         os_file = self.files["output_soma"]
@@ -395,28 +319,15 @@ V_b : 1 (linked)
 label = int(stim_labels(sch_ex(t)*second) + 0.5) : integer (constant over dt)
 g_E = g_teach*sch_teach(t)*int(i == label) : 1/second
 g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
-sum_V : 1
-sum_phi : Hz
-Vbar_f : 1
-phi_star : Hz
-E : Hz**2
-"""
+""" + L.OUTPUT_SOMA_VARS
         self.out_soma = make_group("output_soma", p.n_output, ["output_soma"], os_extra, end_events,
                                    os_file.directives["method"], threshold=os_file.directives["threshold"], order=1)
         self.out_soma.V_b = b2.linked_var(self.out_dend, "V_b")
         self.out_dend.E = b2.linked_var(self.out_soma, "E")
-        self.out_soma.run_regularly("""
-sum_V += sch_win_f(t)*V
-sum_phi += sch_win_t(t)*phi
-""", when="after_groups", name="output_accumulate")
-        self.out_soma.run_on_event("end_f", "Vbar_f = sum_V/sch_n_f(t)\nsum_V = 0", when="after_resets", order=0)
-        self.out_soma.run_on_event("end_t", """
-phi_star = sum_phi/sch_n_t(t)
-sum_phi = 0*Hz
-sp = 1/(1 + exp(-Vbar_f))
-E = -(g_d/(g_l + g_d))*phi_max*(phi_star - phi_max*sp)*sp*(1 - sp)
-""", when="after_resets", order=0)
-        self.out_dend.run_on_event("end_t", "b -= eta_b*P_b*E", when="after_resets", order=2)
+        self.out_soma.run_regularly(L.OUTPUT_ACCUMULATE, when="after_groups", name="output_accumulate")
+        self.out_soma.run_on_event("end_f", L.OUTPUT_END_F, when="after_resets", order=0)
+        self.out_soma.run_on_event("end_t", L.OUTPUT_END_T, when="after_resets", order=0)
+        self.out_dend.run_on_event("end_t", L.BIAS_UPDATE, when="after_resets", order=2)
 
         # ---------------- synapses
         spiking = [self.input] + self.soma
@@ -428,7 +339,7 @@ E = -(g_d/(g_l + g_d))*phi_max*(phi_star - phi_max*sp)*sp*(1 - sp)
             P_unit = "second" if k < len(p.hidden) else "second**2"
             S = b2.Synapses(src, tgt, model=f"w : second\neta_w : 1 (shared, constant)\nP_w : {P_unit} (shared, constant)",
                             on_pre={"pre": on_pre_file.directives["on_pre"],
-                                    "learn": "w -= eta_w*P_w*E_post*sbar_pre*RULE_UNIT"},
+                                    "learn": L.WEIGHT_UPDATE},
                             on_event={"pre": "spike", "learn": "end_t"},
                             name=f"W{k}", namespace=ns)
             S.connect()
@@ -445,7 +356,7 @@ E = -(g_d/(g_l + g_d))*phi_max*(phi_star - phi_max*sp)*sp*(1 - sp)
             on_event = {"pre": "spike"}
             if symmetric:
                 model += "\neta_w : 1 (shared, constant)\nP_w : second**2 (shared, constant)"
-                on_pre["learn"] = "w -= eta_w*P_w*E_pre*sbar_post*RULE_UNIT"
+                on_pre["learn"] = L.FEEDBACK_UPDATE
                 on_event["learn"] = "end_t"
             S = b2.Synapses(self.out_soma, d, model=model, on_pre=on_pre, on_event=on_event,
                             name=f"Y{k}", namespace=ns)
@@ -560,7 +471,7 @@ E = -(g_d/(g_l + g_d))*phi_max*(phi_star - phi_max*sp)*sp*(1 - sp)
                 assignments += [(S, "eta_w", rv["eta"][-1]), (S, "P_w", rv["P_output"])]
         for s in self.soma:
             assignments += [(s, "plateau_variant", rv["plateau_variant"]), (s, "plateau_window", rv["plateau_window"])]
-            assignments += [(s, f"pc{j}", float(rv["plateau_cdf"][j])) for j in range(16)]
+            assignments += [(s, f"pc{j}", float(rv["plateau_cdf"][j])) for j in range(L.N_PLATEAU_STEPS)]
         assignments.append((self.input, "rng_seed", float(seed % (2 ** 31))))
         dyn = state.get("dynamic", {})
         for g, name in self._dynamic_vars:
@@ -638,7 +549,7 @@ E = -(g_d/(g_l + g_d))*phi_max*(phi_star - phi_max*sp)*sp*(1 - sp)
 
     def _read_out_f(self, schedule: ChunkSchedule) -> np.ndarray:
         n_out = self.params.n_output
-        t = np.round(np.asarray(self.mon_out_f.t / self.dt)).astype(np.int64)
+        t = np.round(np.asarray(self.mon_out_f.t_) / float(self.dt)).astype(np.int64)
         i = np.asarray(self.mon_out_f.i)
         v = np.asarray(self.mon_out_f.Vbar_f)
         out = np.full((schedule.n_examples, n_out), np.nan)
@@ -652,7 +563,7 @@ E = -(g_d/(g_l + g_d))*phi_max*(phi_star - phi_max*sp)*sp*(1 - sp)
     def _read_records(self) -> dict:
         out = {}
         for name, mon in self.rec.items():
-            d = {"t": np.round(np.asarray(mon.t / self.dt)).astype(np.int64), "i": np.asarray(mon.i)}
+            d = {"t": np.round(np.asarray(mon.t_) / float(self.dt)).astype(np.int64), "i": np.asarray(mon.i)}
             for v in mon.record_variables:
                 d[v] = np.asarray(getattr(mon, v))
             out[name] = d
