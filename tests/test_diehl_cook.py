@@ -1,0 +1,79 @@
+"""Diehl & Cook (2015) baseline: label assignment, classification, and a compiled smoke run."""
+
+import numpy as np
+import pytest
+from brian2 import ms
+
+from brian_segdend.diehl_cook import (N_INPUT, DiehlCookNetwork, DiehlCookParams, assign_labels, classify,
+                                      load_equation_file, train_and_test)
+
+SHORT = DiehlCookParams(t_present=100 * ms, t_rest=50 * ms)   # runtime parameters: same binary as default
+
+
+def test_assign_labels_picks_class_with_highest_mean_response():
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    responses = np.array([
+        # neuron:  0  1  2  3
+        [5, 0, 1, 0],
+        [3, 0, 1, 0],    # class 0: means 4, 0, 1, 0
+        [0, 9, 1, 0],
+        [0, 1, 1, 0],    # class 1: means 0, 5, 1, 0
+        [1, 0, 8, 0],
+        [1, 8, 0, 0],    # class 2: means 1, 4, 4, 0
+    ], dtype=float)
+    # neuron 1: class 1 (mean 5) beats class 2 (mean 4) although class 2 has the single largest count
+    assert assign_labels(responses, labels, n_classes=3).tolist()[:3] == [0, 1, 2]
+    # classes absent from the labels are never assigned, even to a silent neuron
+    assert assign_labels(responses, labels, n_classes=10)[3] in (0, 1, 2)
+
+
+def test_classify_uses_mean_response_of_assigned_neurons():
+    assignments = np.array([0, 0, 1, 2])
+    responses = np.array([[4, 0, 3, 0],     # class 0 mean 2, class 1 mean 3 -> 1
+                          [4, 4, 3, 0],     # class 0 mean 4 -> 0
+                          [0, 0, 0, 1]])    # -> 2
+    assert classify(responses, assignments, n_classes=3).tolist() == [1, 0, 2]
+    with pytest.raises(ValueError):
+        assign_labels(np.zeros((3, 2)), np.zeros(4, dtype=int))
+
+
+def test_equation_files_load():
+    for name in ("excitatory", "inhibitory", "input", "stdp"):
+        f = load_equation_file(name)
+        assert "doi:10.3389/fncom.2015.00099" in f.text
+    assert "theta" in load_equation_file("excitatory").equations.names
+
+
+@pytest.mark.slow
+def test_smoke_training_changes_weights_and_theta(mnist, tmp_path, monkeypatch):
+    monkeypatch.setenv("BRIAN_SEGDEND_BUILD_DIR", str(tmp_path.parent / "dc_builds"))
+    net = DiehlCookNetwork(n_exc=20, params=SHORT, capacity=16, seed=3)
+    w0, theta0 = net.w.copy(), net.theta.copy()
+    images = mnist.train_images[:20]
+    train = net.present(images, plastic=True, seed=3)       # 16 + 4: two runs, state carried over
+    assert train.runs == 2
+    assert train.responses.shape == (20, 20)
+    assert train.repeats.shape == (20,)
+    # accepted presentations have at least min_spikes excitatory spikes
+    assert np.all(train.responses.sum(axis=1) >= SHORT.min_spikes)
+    # compiled early stop: far less simulated time than the compiled run length
+    assert train.sim_s < 2 * net.max_steps * float(SHORT.dt / ms) * 1e-3
+    assert np.abs(net.w - w0).max() > 1e-3, "STDP did not change the weights"
+    assert net.w.min() >= 0 and net.w.max() <= SHORT.w_max
+    assert np.all(net.theta >= theta0) and net.theta.max() > theta0.max(), "theta did not grow"
+    # normalisation before each image: sums stay near w_total (one image of STDP since)
+    assert np.allclose(net.w.sum(axis=0), SHORT.w_total, rtol=0.2)
+    w1, th1 = net.w.copy(), net.theta.copy()
+    frozen = net.present(mnist.test_images[:5], plastic=False, seed=4)
+    assert frozen.responses.shape == (5, 20)
+    assert np.array_equal(net.w, w1) and np.array_equal(net.theta, th1)
+
+    result = train_and_test(20, 20, n_exc=20, seed=3, params=SHORT, mnist=mnist, network=net,
+                            out_dir=tmp_path)
+    for key in ("test_error", "train_wall_s", "train_examples_per_s", "neurons", "synapses"):
+        assert key in result
+    assert 0.0 <= result["test_error"] <= 1.0
+    assert result["neurons"] == N_INPUT + 40
+    assert result["synapses"] == N_INPUT * 20 + 20 + 20 * 19
+    assert result["weight_change_mean_abs"] > 0 and result["theta_mean_mV"] > 0
+    assert (tmp_path / "diehl_cook_20_20.json").exists()
