@@ -70,8 +70,8 @@ from .network import _RUNTIME_UNITS, _RUNTIME_UNIT_STR, weight_recipe
 from .params import ModelParams, ParameterError
 from .schedule import pack_chunk
 
-__all__ = ["Fig10Config", "Protocol", "CONDITIONS", "make_protocols", "Fig10Model", "run_experiment",
-           "summarize", "main"]
+__all__ = ["Fig10Config", "Protocol", "CONDITIONS", "make_protocols", "apical_schedule", "Fig10Model",
+           "run_experiment", "summarize", "make_figures", "write_outputs", "main"]
 
 #: the four conditions of the figure: name -> apical on (start, stop) in units of the phase length
 CONDITIONS = {
@@ -794,6 +794,18 @@ def _finite(o):
     return o
 
 
+def write_outputs(results: dict, extras: dict, out: Path, figures: bool = True) -> list[Path]:
+    """Write ``fig10.json`` (NaN as null) and, unless ``figures`` is False, the two PNGs."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "fig10.json"
+    path.write_text(json.dumps(_finite(results), indent=1, default=_json_default))
+    written = [path]
+    if figures:
+        written += make_figures(results, extras, out)
+    return written
+
+
 def main(argv=None) -> int:
     """Command line: ``python -m brian_segdend fig10 [options]``."""
     args = _parser().parse_args(argv)
@@ -804,13 +816,8 @@ def main(argv=None) -> int:
     except ParameterError as e:
         print(f"fig10: error: {e}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     results, extras = run_experiment(cfg, params, log=lambda m: print(m, file=sys.stderr))
-    (out / "fig10.json").write_text(json.dumps(_finite(results), indent=1, default=_json_default))
-    written = [out / "fig10.json"]
-    if not args.no_figures:
-        written += make_figures(results, extras, out)
+    written = write_outputs(results, extras, Path(args.out), figures=not args.no_figures)
     c = results["conditions"]
     tm = results["timing"]
     print(f"fig10: compile {tm['compile_s'] or 0:.1f} s (cached builds are fast), experiment {tm['experiment_s']:.1f} s "
