@@ -220,7 +220,27 @@ class SegDendNetwork:
         self.runtime_values = self._runtime_defaults(params)
 
     # ------------------------------------------------------------------ construction
+    _active = None   # the network that currently owns Brian2's device (weak reference)
+
+    def release(self):
+        """Drop this network's Brian2 objects, so that a new network gets the same object
+        names (and so the same generated code, and no recompile). Called automatically
+        when another network is created in the same process."""
+        for attr in ("net", "input", "dend", "soma", "out_dend", "out_soma", "W", "Y", "ta", "images",
+                     "labels", "mon_out_f", "rec", "state_mon", "_shared_vars", "_dynamic_vars", "namespace"):
+            if hasattr(self, attr):
+                setattr(self, attr, None)
+        self._released = True
+        import gc
+        gc.collect()
+
     def _setup(self):
+        import weakref
+        previous = SegDendNetwork._active() if SegDendNetwork._active is not None else None
+        if previous is not None and previous is not self:
+            previous.release()
+        SegDendNetwork._active = weakref.ref(self)
+        self._released = False
         p = self.params
         if self.device_name == "cpp_standalone":
             from .buildcache import configure_compiler_cache
@@ -232,6 +252,8 @@ class SegDendNetwork:
             b2.device.reinit()
             b2.set_device("runtime")
             b2.prefs.codegen.target = "numpy"
+        import gc
+        gc.collect()   # after the device forgot the previous network's code objects: free their names
         b2.defaultclock.dt = p.dt
         dt = p.dt
         n_steps = self.chunk_steps
@@ -382,10 +404,10 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
             objs.extend(self.rec.values())
         self.state_mon = {}
         if self.record_state:
-            self.state_mon["output"] = b2.StateMonitor(self.out_soma, ["V", "V_b"], record=True, name="st_output")
+            self.state_mon["output"] = b2.StateMonitor(self.out_soma, ["V", "V_b"], record=True, name="st_output", when="after_groups")
             for k, (d, s) in enumerate(zip(self.dend, self.soma)):
-                self.state_mon[f"hidden{k}"] = b2.StateMonitor(s, ["V", "V_b", "V_a"], record=True, name=f"st_hidden{k}")
-            self.state_mon["input"] = b2.StateMonitor(self.input, ["s"], record=True, name="st_input")
+                self.state_mon[f"hidden{k}"] = b2.StateMonitor(s, ["V", "V_b", "V_a"], record=True, name=f"st_hidden{k}", when="after_groups")
+            self.state_mon["input"] = b2.StateMonitor(self.input, ["s"], record=True, name="st_input", when="after_groups")
             objs.extend(self.state_mon.values())
 
         self.net = b2.Network(objs)
@@ -439,6 +461,8 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
 
         ``images`` must hold at least ``schedule.n_examples`` rows (the rest is blanked).
         """
+        if self._released:
+            raise RuntimeError("this network was released because another one was created; make it again")
         p = self.params
         n = schedule.n_examples
         if n + 1 > self.capacity:
@@ -565,7 +589,8 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
         for name, mon in self.rec.items():
             d = {"t": np.round(np.asarray(mon.t_) / float(self.dt)).astype(np.int64), "i": np.asarray(mon.i)}
             for v in mon.record_variables:
-                d[v] = np.asarray(getattr(mon, v))
+                if v not in ("t", "i"):
+                    d[v] = np.asarray(getattr(mon, v))
             out[name] = d
         return out
 
