@@ -66,7 +66,7 @@ from brian2 import Hz, ms, second
 
 from . import learning as L
 from .equations import EquationFileError, default_equation_dir, load_all
-from .network import _RUNTIME_UNITS, _RUNTIME_UNIT_STR, weight_recipe
+from .network import build_group, weight_recipe
 from .params import ModelParams, ParameterError
 from .schedule import pack_chunk
 
@@ -297,25 +297,9 @@ class Fig10Model:
         files = self.files
 
         def make_group(name, n, file_names, extra_eqs, events, method, threshold=None, reset=None, order=0):
-            """As the training network's builder: equation files + extra lines + shared runtime parameters."""
-            from brian2.utils.stringtools import get_identifiers
-            texts = [files[f].eq_text for f in file_names]
-            ids = get_identifiers("\n".join(texts) + "\n" + extra_eqs + " "
-                                  + " ".join(v for f in file_names for v in files[f].directives.values())
-                                  + " " + " ".join(events.values()))
-            rt = [k for k in _RUNTIME_UNITS if k in ids]
-            shared = "\n".join(f"{k} : {_RUNTIME_UNIT_STR[k]} (shared, constant)" for k in rt)
-            eqs = b2.Equations("\n".join(texts)) + b2.Equations(extra_eqs + "\n" + shared)
-            kwargs = dict(method=method, name=name, namespace=ns, order=order, events=dict(events))
-            if threshold:
-                kwargs["threshold"] = threshold
-                if reset:
-                    kwargs["reset"] = reset
-            try:
-                g = b2.NeuronGroup(n, eqs, **kwargs)
-            except Exception as e:
-                paths = ", ".join(str(files[f].path) for f in file_names)
-                raise EquationFileError(f"{paths}: Brian2 rejected the combined equations of group '{name}': {e}") from e
+            """The training network's builder: equation files + extra lines + shared runtime parameters."""
+            g, rt = build_group(files, name, n, file_names, extra_eqs, events, method, ns,
+                                threshold=threshold, reset=reset, order=order)
             self._shared_vars += [(g, k) for k in rt]
             objs.append(g)
             return g

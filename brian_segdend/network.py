@@ -54,7 +54,7 @@ from .schedule import SCHEDULE_ARRAYS, ChunkSchedule, pack_chunk
 from . import learning as L
 from .learning import RULE_UNIT
 
-__all__ = ["SegDendNetwork", "initial_weights", "weight_recipe", "RULE_UNIT", "sigmoid"]
+__all__ = ["SegDendNetwork", "initial_weights", "weight_recipe", "build_group", "RULE_UNIT", "sigmoid"]
 
 # (shared, constant) runtime parameters of every group, by name -> unit
 _RUNTIME_UNITS = {
@@ -65,6 +65,36 @@ _RUNTIME_UNITS = {
 _RUNTIME_UNIT_STR = {"phi_max": "Hz", "tau_s": "second", "tau_L": "second", "g_l": "1/second",
                      "g_b": "1/second", "g_a": "1/second", "g_d": "1/second", "E_E": "1", "E_I": "1",
                      "g_teach": "1/second"}
+
+
+def build_group(files: dict, name: str, n: int, file_names, extra_eqs: str, events: dict, method: str,
+                namespace: dict, threshold=None, reset=None, order=0):
+    """A NeuronGroup from equation files plus network-supplied lines.
+
+    The runtime parameters the code uses (:data:`_RUNTIME_UNITS` names) are declared as
+    ``(shared, constant)`` variables, so they are set per run through ``run_args``.
+    Returns the group and the list of those parameter names.
+    """
+    from brian2.utils.stringtools import get_identifiers
+    texts = [files[f].eq_text for f in file_names]
+    ids = get_identifiers("\n".join(texts) + "\n" + extra_eqs + " "
+                          + " ".join(v for f in file_names for v in files[f].directives.values())
+                          + " " + " ".join(events.values()))
+    rt = [k for k in _RUNTIME_UNITS if k in ids]
+    shared = "\n".join(f"{k} : {_RUNTIME_UNIT_STR[k]} (shared, constant)" for k in rt)
+    eqs = b2.Equations("\n".join(texts)) + b2.Equations(extra_eqs + "\n" + shared)
+    kwargs = dict(method=method, name=name, namespace=namespace, order=order,
+                  events=dict(events))   # NeuronGroup modifies the dict it is given
+    if threshold:
+        kwargs["threshold"] = threshold
+        if reset:
+            kwargs["reset"] = reset
+    try:
+        g = b2.NeuronGroup(n, eqs, **kwargs)
+    except Exception as e:
+        paths = ", ".join(str(files[f].path) for f in file_names)
+        raise EquationFileError(f"{paths}: Brian2 rejected the combined equations of group '{name}': {e}") from e
+    return g, rt
 
 
 def sigmoid(x):
@@ -267,33 +297,10 @@ class SegDendNetwork:
         self._shared_vars = []   # (group, name) of every (shared, constant) runtime parameter
         objs = []
 
-        def shared_decl(names):
-            return "\n".join(f"{n} : {_RUNTIME_UNIT_STR[n]} (shared, constant)" for n in names)
-
-        def used_runtime(text):
-            from brian2.utils.stringtools import get_identifiers
-            ids = get_identifiers(text)
-            return [n for n in _RUNTIME_UNITS if n in ids]
-
         def make_group(name, n, file_names, extra_eqs, events, method, threshold=None, reset=None, order=0):
-            texts = [self.files[f].eq_text for f in file_names]
-            code_text = "\n".join(texts) + "\n" + extra_eqs
-            directive_text = " ".join(v for f in file_names for v in self.files[f].directives.values())
-            rt = used_runtime(code_text + " " + directive_text + " " + " ".join(events.values()))
-            eqs = b2.Equations("\n".join(texts)) + b2.Equations(extra_eqs + "\n" + shared_decl(rt))
-            ev = dict(events)   # NeuronGroup modifies the dict it is given
-            kwargs = dict(method=method, name=name, namespace=ns, order=order, events=ev)
-            if threshold:
-                kwargs["threshold"] = threshold
-                if reset:
-                    kwargs["reset"] = reset
-            try:
-                g = b2.NeuronGroup(n, eqs, **kwargs)
-            except Exception as e:
-                files = ", ".join(str(self.files[f].path) for f in file_names)
-                raise EquationFileError(f"{files}: Brian2 rejected the combined equations of group '{name}': {e}") from e
-            for r in rt:
-                self._shared_vars.append((g, r))
+            g, rt = build_group(self.files, name, n, file_names, extra_eqs, events, method, ns,
+                                threshold=threshold, reset=reset, order=order)
+            self._shared_vars += [(g, r) for r in rt]
             objs.append(g)
             return g
 
@@ -505,7 +512,9 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
         t0 = time.perf_counter()
         if self.device_name == "cpp_standalone":
             self.build()
-            run_args = dict(values)
+            # Brian2 refuses run_args for TimedArrays no code reads (e.g. sch_to_end without hidden layers)
+            run_args = {k: v for k, v in values.items()
+                        if not isinstance(k, b2.TimedArray) or k in b2.device.timed_arrays}
             for g, name, v in assignments:
                 view = getattr(g, name)
                 self._check_size(g, name, v)
