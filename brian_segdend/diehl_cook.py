@@ -72,7 +72,7 @@ import json
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -583,9 +583,12 @@ def train_and_test(n_train: int, n_test: int, n_exc: int = 100, seed: int = 0, o
     x_tr, y_tr, _ = subset(data.train_images, data.train_labels, n_train, seed)
     x_te, y_te, _ = subset(data.test_images, data.test_labels, n_test, seed)
     t_build = time.perf_counter()
-    if network is None or network.n_exc != n_exc or (params is not None and network.params != params):
+    if (network is None or network.n_exc != n_exc
+            or (params is not None and network.params.compiled() != params.compiled())):
         network = DiehlCookNetwork(n_exc=n_exc, params=params, capacity=capacity, seed=seed)
     else:
+        if params is not None:   # only runtime parameters differ: same binary
+            network.params = params
         rng = np.random.default_rng(seed)
         p = network.params
         network.w = (rng.random((N_INPUT, network.n_exc)) + 0.01) * p.w_init_max

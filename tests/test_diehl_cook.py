@@ -77,3 +77,32 @@ def test_smoke_training_changes_weights_and_theta(mnist, tmp_path, monkeypatch):
     assert result["synapses"] == N_INPUT * 20 + 20 + 20 * 19
     assert result["weight_change_mean_abs"] > 0 and result["theta_mean_mV"] > 0
     assert (tmp_path / "diehl_cook_20_20.json").exists()
+
+
+def _compare_module():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "experiments" / "compare_diehl_cook.py"
+    spec = importlib.util.spec_from_file_location("compare_diehl_cook", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_comparison_outputs_from_hand_made_results(tmp_path):
+    cmp = _compare_module()
+    run = lambda n, err, eps: {"n_train": n, "test_error": err, "train_wall_s": n / eps,
+                               "train_examples_per_s": eps, "neurons": 984, "synapses": 88400}
+    result = {"train_sizes": [100, 400], "test_size": 50, "seed": 0, "n_exc": 100, "models": {
+        "diehl_cook": {"label": cmp.MODELS["diehl_cook"], "runs": [run(100, 0.6, 80.0), run(400, 0.5, 75.0)]},
+        "segdend": {"label": cmp.MODELS["segdend"], "runs": [run(100, 0.4, 2.0), run(400, 0.3, 2.0)]}}}
+    cmp.write_markdown(result, tmp_path / "m.md")
+    text = (tmp_path / "m.md").read_text()
+    assert "| 400 | 0.500 |" in text
+    assert "400 training images: lower test error: Segregated dendrites" in text
+    assert "faster training: Diehl & Cook" in text
+    cmp.plot(result, tmp_path / "m.png")
+    assert (tmp_path / "m.png").stat().st_size > 1000
+    result["models"]["segdend"] = {"label": cmp.MODELS["segdend"], "runs": [], "unavailable": "missing"}
+    cmp.write_markdown(result, tmp_path / "m2.md")
+    assert "No comparison can be stated" in (tmp_path / "m2.md").read_text()
