@@ -26,7 +26,7 @@ from typing import Any, Mapping
 
 import numpy as np
 from brian2 import Hz, ms, Quantity
-from brian2.units.fundamentalunits import DimensionMismatchError, get_dimensions
+from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimension_mismatch, get_dimensions
 
 __all__ = ["ModelParams", "ParameterError", "default_learning_rates", "FEEDBACK_VARIANTS"]
 
@@ -149,6 +149,7 @@ class ModelParams:
             if not isinstance(value, Quantity) and not np.isscalar(value):
                 raise ParameterError(f"parameter '{name}': expected a scalar quantity in {unit}, got {value!r}")
             try:
+                fail_for_dimension_mismatch(value, unit)   # float() of a Quantity does not check
                 number = float(value / unit)
             except DimensionMismatchError:
                 raise ParameterError(
