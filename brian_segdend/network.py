@@ -97,6 +97,18 @@ def build_group(files: dict, name: str, n: int, file_names, extra_eqs: str, even
     return g, rt
 
 
+@b2.implementation("cpp", """
+double stop_simulation(double flag) {
+    if (flag > 0.5) Network::_globally_stopped = true;
+    return flag;
+}
+""", headers=['"network.h"'])
+@b2.check_units(flag=1, result=1)
+def stop_simulation(flag):
+    """Ends a compiled run early (the chunk's idle tail). A no-op in runtime mode."""
+    return flag
+
+
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -292,7 +304,7 @@ class SegDendNetwork:
         self.images = b2.TimedArray(np.zeros((self.capacity, p.n_input)), dt=1 * second, name="stim_images")
         self.labels = b2.TimedArray(np.zeros(self.capacity), dt=1 * second, name="stim_labels")
         ns = {f"sch_{k}": v for k, v in self.ta.items()}
-        ns.update(stim_images=self.images, stim_labels=self.labels, RULE_UNIT=RULE_UNIT)
+        ns.update(stim_images=self.images, stim_labels=self.labels, RULE_UNIT=RULE_UNIT, stop_simulation=stop_simulation)
         self.namespace = ns
         self._shared_vars = []   # (group, name) of every (shared, constant) runtime parameter
         objs = []
@@ -309,12 +321,15 @@ class SegDendNetwork:
 
         # ---------------- input layer
         inp_file = self.files["input_poisson"]
-        extra = "pixel = stim_images(sch_ex(t)*second, i) : 1\nrng_seed : 1 (shared, constant)\n" + L.INPUT_VARS
+        extra = ("pixel = stim_images(sch_ex(t)*second, i) : 1\nrng_seed : 1 (shared, constant)\n"
+                 "stop_flag : 1 (shared)\n" + L.INPUT_VARS)
         self.input = make_group("input", p.n_input, ["input_poisson", "kernel"], extra, end_events,
                                 inp_file.directives["method"], threshold=inp_file.directives["threshold"],
                                 reset=kern.directives["on_spike"])
         self.input.run_regularly(L.INPUT_ACCUMULATE, when="after_groups", name="input_accumulate")
         self.input.run_on_event("end_f", L.INPUT_END_F, when="after_resets", order=0)
+        # stop the compiled run at the chunk's idle tail (no Python involved)
+        self.input.run_regularly("stop_flag = stop_simulation(sch_stop(t))", when="end", name="chunk_stop")
 
         # ---------------- hidden layers
         self.dend, self.soma = [], []

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["CONDITION_LABELS", "CONDITION_COLORS", "plot_protocol_timeline", "plot_condition_traces",
-           "plot_condition_changes", "plot_timing_curve", "plot_onset_offset_map", "plot_rate_sweep"]
+           "plot_condition_changes", "plot_timing_curve", "plot_onset_offset_map", "plot_rate_sweep",
+           "plot_learning_curve"]
 
 CONDITION_LABELS = {
     "early_apical": "early apical",
@@ -202,4 +203,26 @@ def plot_rate_sweep(ax, rows, labels=None, key="dw_percent", conditions=("early_
     ax.legend(fontsize=8, frameon=False)
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
+    return ax
+
+
+def plot_learning_curve(ax, results: dict):
+    """Test error (percent) after each epoch of a training run, and the error before training.
+
+    The examples axis is logarithmic when the run spans more than a decade of examples.
+    """
+    epochs = results.get("epochs", [])
+    x = [e["examples"] for e in epochs]
+    y = [100 * e["test_error"] for e in epochs]
+    ax.plot(x, y, "o-", color="C0", label="test error after epoch")
+    if results.get("initial_test_error") is not None:
+        ax.axhline(100 * results["initial_test_error"], color="0.6", ls="--", lw=1, label="before training")
+    if len(x) > 1 and max(x) / min(x) > 10:
+        ax.set_xscale("log")
+    ax.set_xlabel("training examples shown")
+    ax.set_ylabel("test error (%)")
+    ax.set_title(f"{results.get('network', '')}: final test error "
+                 f"{100 * results.get('final_test_error', float('nan')):.1f}%", fontsize=10)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, frameon=False)
     return ax

@@ -32,6 +32,7 @@ SCHEDULE_ARRAYS = {
     "n_f": "length in steps of the current example's forward window",
     "n_t": "length in steps of the current example's target window",
     "to_end": "steps left until the end of the current phase (0 at its last step)",
+    "stop": "1 from the first idle step after the last example: the compiled run stops there",
 }
 
 
@@ -110,4 +111,5 @@ def pack_chunk(lengths: np.ndarray, steps: int, settle_steps: int, train: bool) 
     arr["ex"][pos:] = n
     arr["n_f"][pos:] = 1
     arr["n_t"][pos:] = 1
+    arr["stop"][pos:] = 1
     return ChunkSchedule(arrays=arr, n_examples=n, starts=starts, end_f_steps=end_f, end_t_steps=end_t)
