@@ -19,8 +19,9 @@ Protocol (paper)
 Each image is shown for 350 ms at a rate ``pixel * 63.75 Hz`` (pixel in 0..1), followed by
 150 ms without input. If the excitatory layer fires fewer than 5 spikes while the image
 is shown, the maximum rate is raised by 32 Hz and the image is shown again (after the
-rest). Before each new training image the incoming weights of every excitatory neuron
-are scaled to sum to 78. After training, learning and ``theta`` are frozen, each neuron
+rest); this rule applies to training and testing alike. Before each new training image
+the incoming weights of every excitatory neuron are scaled to sum to 78 (published
+code). After training, learning and ``theta`` are frozen, each neuron
 is assigned the class for which its mean response over one more pass of the training
 set is highest, and a test image is classified as the class whose assigned neurons have
 the highest mean response.
@@ -60,6 +61,14 @@ Deviations from the paper
   image (as in the published code).
 * If a run reaches its compiled length before its last image is accepted (only with
   an extreme number of repeats), the unfinished image is shown again in the next run.
+* Parameters the paper leaves to its published code are taken from there: dt = 0.5 ms,
+  input delays U(0, 10 ms), weights exc->inh 10.4 and inh->exc 17, initial input weights
+  U(0.003, 0.303), initial v 40 mV below rest, normalisation sum 78. The published code
+  starts theta at 20 mV and subtracts a 20 mV offset in the threshold; here theta starts
+  at 0 with no offset (the same threshold).
+* Input delays are drawn once per network in NumPy (from ``seed``) and passed to the
+  binary as the synaptic variable ``d_syn``, copied into the pathway delays at start-up:
+  Brian2 cannot take pathway delays as ``run_args``.
 * Sizes: the paper trains 100-6400 neurons on 60,000 images for 1-3 epochs; here the
   defaults are small (100 neurons, a few hundred to thousand images), so the error is
   much higher than the paper's 5-17%.
