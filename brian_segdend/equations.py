@@ -9,8 +9,13 @@ line, ``# comments`` allowed).  Lines starting with ``#:`` are directives:
 ``#: on_pre = ...``             statements run on each incoming synaptic event
 
 Everything is checked here, in Python, before Brian2 generates or compiles any code:
-encoding, syntax, undefined names, units, and the names the network relies on.  Every
-error is an :class:`EquationFileError` whose message starts with ``path:line:``.
+encoding, syntax, undefined names (Brian2 units such as ``ms`` are allowed), units, the
+names the network relies on, that thresholds are conditions, that ``on_spike``/``on_pre``
+statements assign only to the file's own state variables (``x`` or ``x_post``) with
+matching units, that no file defines a name the network adds to its group, and that files
+combined into one group (:data:`GROUPS`) do not define the same name.  Every error is an
+:class:`EquationFileError` whose message starts with ``path:line:`` (line 1, or the line of
+a near-miss name, for something missing from the file).
 
 The raw text is kept (``CompartmentFile.text``) because ``str(Equations)`` does not parse
 back into Brian2.
@@ -18,6 +23,7 @@ back into Brian2.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -25,9 +31,10 @@ from pathlib import Path
 
 from brian2 import Equations, Hz, ms
 from brian2.core.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS
+from brian2.core.namespace import DEFAULT_UNITS
 from brian2.core.variables import Constant
 from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER, SUBEXPRESSION
-from brian2.parsing.expressions import parse_expression_dimensions
+from brian2.parsing.expressions import is_boolean_expression, parse_expression_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS, DimensionMismatchError, get_dimensions
 from brian2.utils.stringtools import get_identifiers
 
@@ -39,6 +46,20 @@ METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun", "linear"
 
 # names every piece of Brian2 code may use
 _BUILTIN_NAMES = {"t", "dt", "i", "N", "xi", "True", "False", "true", "false"}
+
+# Files that the network combines into one NeuronGroup: a name may be defined in only one of them.
+GROUPS = {
+    "input": ("input_poisson", "kernel"),
+    "hidden dendrites": ("hidden_basal", "hidden_apical"),
+    "hidden soma": ("hidden_soma", "kernel"),
+    "output dendrite": ("output_dendrite",),
+    "output soma": ("output_soma",),
+}
+
+# Variables the network itself adds to the groups (network.py; learning.py's *_VARS are
+# added by :func:`_network_names`). A file must not define them (unless it provides them).
+_NETWORK_NAMES = {"pixel", "rng_seed", "V_b", "V_a", "E", "sbar", "eta_b", "P_b", "label",
+                  "g_E", "g_I", "w", "eta_w", "P_w", "g_teach"}
 
 
 class EquationFileError(ValueError):
@@ -173,7 +194,8 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
             lines[eq.varname] = lineno
             parsed.append((lineno, eq))
     if not parsed:
-        raise EquationFileError(f"{path}:1: the file defines no equations")
+        raise EquationFileError(f"{path}:1: the file defines no equations"
+                                f" (the network needs {', '.join(spec.provides)})")
 
     equations = Equations("\n".join(eq_lines))
     cfile = CompartmentFile(name=name, path=path, text=text, eq_text="\n".join(eq_lines),
@@ -181,25 +203,36 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
                             lines=lines)
 
     # --- names the network relies on
+    # (file-level problems are reported at line 1, or at the line of a near-miss name)
     for var, unit in spec.provides.items():
         if var not in lines:
-            raise EquationFileError(f"{path}:0: the network needs '{var}' (unit {_unit_name(unit)}) "
-                                    f"defined in this file, but it is missing")
+            close = difflib.get_close_matches(var, [v for v in lines if v not in spec.provides], n=1, cutoff=0.6)
+            hint = f"; line {lines[close[0]]} defines '{close[0]}' -- misspelt?" if close else ""
+            raise EquationFileError(f"{path}:{lines[close[0]] if close else 1}: the network needs '{var}' "
+                                    f"(unit {_unit_name(unit)}) defined in this file, but it is missing{hint}")
     for key in spec.directives:
         if key not in directives:
-            raise EquationFileError(f"{path}:0: the network needs the directive '#: {key} = ...' in this file")
+            raise EquationFileError(f"{path}:1: the network needs the directive '#: {key} = ...' in this file")
     if spec.method_required and "method" not in directives:
-        raise EquationFileError(f"{path}:0: the network needs '#: method = ...' (one of {', '.join(METHODS)})")
+        raise EquationFileError(f"{path}:1: the network needs '#: method = ...' (one of {', '.join(METHODS)})")
     if "method" in directives and directives["method"][0] not in METHODS:
         raise EquationFileError(f"{path}:{directives['method'][1]}: unknown method {directives['method'][0]!r}; "
                                 f"use one of {', '.join(METHODS)}")
     for var in set(lines) & set(spec.uses):
         raise EquationFileError(f"{path}:{lines[var]}: '{var}' is supplied by the network and must not be defined here")
-    for var in set(lines) & set(namespace):
+    for var in sorted(set(lines) & set(namespace), key=lines.get):
         raise EquationFileError(f"{path}:{lines[var]}: '{var}' is a model parameter and cannot be redefined as a variable")
+    for var in sorted((set(lines) & _network_names()) - set(spec.provides), key=lines.get):
+        raise EquationFileError(f"{path}:{lines[var]}: '{var}' is a variable the network adds to this group; "
+                                f"choose another name")
+    for var in sorted(set(lines) & (set(DEFAULT_UNITS) | set(DEFAULT_FUNCTIONS) | set(DEFAULT_CONSTANTS)
+                                    | _BUILTIN_NAMES), key=lines.get):
+        raise EquationFileError(f"{path}:{lines[var]}: '{var}' is a Brian2 unit, function or built-in name; "
+                                f"choose another name")
 
     # --- undefined names and units
-    variables = _namespace_constants(namespace)
+    variables = dict(DEFAULT_UNITS)          # units may appear in expressions (0.5/ms)
+    variables.update(_namespace_constants(namespace))
     variables.update(DEFAULT_FUNCTIONS)
     for cname, c in DEFAULT_CONSTANTS.items():
         variables[cname] = c
@@ -211,9 +244,11 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
         variables[var] = _const(var, 1.0 * unit)
     for lineno, eq in parsed:
         variables[eq.varname] = Constant(eq.varname, 1.0, dimensions=eq.dim)
-    # neighbouring-compartment variables in statements: x_post, x_pre
+    # state variables a statement may assign to: the file's own (x, or x_post in on_pre)
+    state_vars = {eq.varname for _, eq in parsed if eq.type in (DIFFERENTIAL_EQUATION, PARAMETER)}
+    post_vars = {}
     for lineno, eq in parsed:
-        variables[eq.varname + "_post"] = variables[eq.varname]
+        post_vars[eq.varname + "_post"] = variables[eq.varname]
 
     for lineno, eq in parsed:
         if eq.type == PARAMETER:
@@ -244,16 +279,27 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
     for key, (value, lineno) in directives.items():
         if key == "method":
             continue
+        scope = dict(variables, **post_vars) if key == "on_pre" else variables
         for ident in get_identifiers(value):
-            if ident not in variables and ident not in _BUILTIN_NAMES:
-                raise EquationFileError(f"{path}:{lineno}: undefined name '{ident}' in directive '{key}'")
+            if ident not in scope and ident not in _BUILTIN_NAMES:
+                hint = ""
+                if ident.endswith("_pre"):
+                    hint = " (presynaptic variables are not available to the files)"
+                elif ident.endswith("_post"):
+                    hint = (f" (a '_post' name must be a variable of this file)" if key == "on_pre"
+                            else " ('_post' names exist only in on_pre)")
+                raise EquationFileError(f"{path}:{lineno}: undefined name '{ident}' in directive '{key}'{hint}")
         if key == "threshold":
             try:
                 parse_expression_dimensions(value, variables)
+                boolean = is_boolean_expression(value, variables)
             except DimensionMismatchError as e:
                 raise EquationFileError(f"{path}:{lineno}: inconsistent units in threshold: {e}") from None
-            except SyntaxError as e:
+            except (SyntaxError, TypeError, ValueError) as e:
                 raise EquationFileError(f"{path}:{lineno}: cannot parse threshold {value!r}: {e}") from None
+            if not boolean:
+                raise EquationFileError(f"{path}:{lineno}: threshold {value!r} is not a condition "
+                                        f"(use a comparison, e.g. 'rand() < phi*dt')")
         else:
             for stmt in re.split(r"[;\n]", value):
                 stmt = stmt.strip()
@@ -263,15 +309,20 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
                 if not m:
                     raise EquationFileError(f"{path}:{lineno}: cannot parse statement {stmt!r} in directive '{key}'")
                 target, op, expr = m.groups()
-                if target not in variables:
+                base = target[:-len("_post")] if key == "on_pre" and target.endswith("_post") else target
+                if target not in scope:
                     raise EquationFileError(f"{path}:{lineno}: statement assigns to undefined name '{target}'")
+                if base not in state_vars:
+                    raise EquationFileError(
+                        f"{path}:{lineno}: {stmt!r} assigns to '{target}', which is not a state variable "
+                        f"(differential equation or parameter) of this file")
                 try:
-                    dim = parse_expression_dimensions(expr, variables)
+                    dim = parse_expression_dimensions(expr, scope)
                 except DimensionMismatchError as e:
                     raise EquationFileError(f"{path}:{lineno}: inconsistent units in {stmt!r}: {e}") from None
-                except SyntaxError as e:
+                except (SyntaxError, TypeError, ValueError, KeyError) as e:
                     raise EquationFileError(f"{path}:{lineno}: cannot parse {stmt!r}: {e}") from None
-                tdim = get_dimensions(variables[target].dim)
+                tdim = get_dimensions(scope[target].dim)
                 if op in ("=", "+=", "-=") and get_dimensions(dim) != tdim:
                     raise EquationFileError(f"{path}:{lineno}: units do not match in {stmt!r}: "
                                             f"{_dim_str(dim)} assigned to '{target}' ({_dim_str(tdim)})")
@@ -283,6 +334,35 @@ def _dim_str(dim) -> str:
     return "1 (dimensionless)" if dim is DIMENSIONLESS else str(dim)
 
 
+def _network_names() -> set:
+    """Names the network adds to the groups (network.py's extras and learning.py's *_VARS)."""
+    from . import learning   # lazy: learning does not import this module, but keep it light
+    names = set(_NETWORK_NAMES)
+    for attr in dir(learning):
+        if attr.endswith("_VARS") and isinstance(getattr(learning, attr), str):
+            for line in getattr(learning, attr).splitlines():
+                m = re.match(r"^\s*([A-Za-z_]\w*)\s*[:=]", line.split("#", 1)[0])
+                if m:
+                    names.add(m.group(1))
+    return names
+
+
 def load_all(namespace: dict, directory: Path | None = None) -> dict:
-    """Load and validate every compartment file; returns name -> CompartmentFile."""
-    return {name: load_compartment(name, namespace, directory) for name in COMPARTMENTS}
+    """Load and validate every compartment file; returns name -> CompartmentFile.
+
+    Besides each file on its own, checks that files combined into one group
+    (:data:`GROUPS`) do not define the same name.
+    """
+    files = {name: load_compartment(name, namespace, directory) for name in COMPARTMENTS}
+    for group, members in GROUPS.items():
+        seen = {}
+        for member in members:
+            f = files[member]
+            for var, lineno in sorted(f.lines.items(), key=lambda kv: kv[1]):
+                if var in seen:
+                    other = files[seen[var]]
+                    raise EquationFileError(
+                        f"{f.path}:{lineno}: '{var}' is also defined in {other.path}:{other.lines[var]}; "
+                        f"both files make up the {group} group, so the name must be unique")
+                seen[var] = member
+    return files
