@@ -1,0 +1,210 @@
+"""Training runs: results, resume after interruption (including kill -9), checkpoints, locks, divergence."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from brian_segdend.params import ParameterError
+from brian_segdend.train import (CheckpointError, DivergenceError, RunLockedError, TrainConfig, TrainingError,
+                                 load_checkpoint, save_checkpoint, train_run)
+
+pytestmark = pytest.mark.slow
+
+SMALL = dict(hidden=(20,), train_size=150, test_size=60, epochs=2, seed=4, chunk_steps=4000)
+
+
+def small_config(tmp_path, name="run", **changes):
+    kw = dict(SMALL, out=str(tmp_path / name))
+    kw.update(changes)
+    return TrainConfig(**kw)
+
+
+def quiet(*args, **kwargs):
+    pass
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, mnist):
+    """One uninterrupted small run, shared by the tests that compare against it."""
+    out = tmp_path_factory.mktemp("ref")
+    cfg = small_config(out)
+    res = train_run(cfg, log=quiet, data=mnist)
+    return cfg, res, dict(np.load(Path(cfg.out) / "weights.npz"))
+
+
+def test_results_files(reference):
+    cfg, res, w = reference
+    out = Path(cfg.out)
+    saved = json.loads((out / "results.json").read_text())
+    for key in ("config", "initial_test_error", "epochs", "examples_per_second"):
+        assert key in saved
+    assert [e["epoch"] for e in saved["epochs"]] == [1, 2]
+    for e in saved["epochs"]:
+        assert set(e) >= {"epoch", "examples", "test_error", "train_error", "wall_s"}
+        assert 0 <= e["test_error"] <= 1
+    assert saved["epochs"][-1]["examples"] == 2 * cfg.train_size
+    assert saved["config"]["hidden"] == [20] and saved["config"]["effective_model"]["g_a"] == 0.0
+    assert (out / "learning_curve.png").stat().st_size > 1000
+    assert set(w) == {"W0", "W1", "b0", "b1", "Y0"}
+    assert w["W0"].shape == (20, 784) and w["W1"].shape == (10, 20)
+
+
+def test_hidden_network_learns(tmp_path, mnist):
+    """784-100-10 on 2,000 images for one epoch (measured: 87% -> 48.5% test error on 200 images)."""
+    cfg = TrainConfig(hidden=(100,), train_size=2000, test_size=200, epochs=1, seed=4, chunk_steps=50_000,
+                      out=str(tmp_path / "learn"))
+    res = train_run(cfg, log=quiet, data=mnist)
+    assert res["initial_test_error"] > 0.7
+    assert res["final_test_error"] < 0.65
+    assert res["final_test_error"] < res["initial_test_error"] - 0.2
+
+
+def test_resume_after_interrupt_gives_identical_results(tmp_path, reference, mnist):
+    cfg_ref, res_ref, w_ref = reference
+    cfg = small_config(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        train_run(cfg, log=quiet, data=mnist, stop_after_chunks=3)   # mid-epoch 2
+    assert not (Path(cfg.out) / "run.lock").exists()
+    with pytest.raises(TrainingError, match="--resume"):
+        train_run(cfg, log=quiet, data=mnist)
+    res = train_run(cfg, resume=True, log=quiet, data=mnist)
+    w = dict(np.load(Path(cfg.out) / "weights.npz"))
+    for k in w_ref:
+        np.testing.assert_array_equal(w[k], w_ref[k])
+    assert [e["test_error"] for e in res["epochs"]] == [e["test_error"] for e in res_ref["epochs"]]
+    assert res["initial_test_error"] == res_ref["initial_test_error"]
+
+
+def test_kill_9_then_resume(tmp_path, reference):
+    """A real process killed with SIGKILL while training; --resume ends where an uninterrupted run ends."""
+    cfg_ref, res_ref, w_ref = reference
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "brian_segdend", "train", "--hidden", "20", "--train-size", "150",
+           "--test-size", "60", "--epochs", "2", "--seed", "4", "--chunk-steps", "4000", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = out / "checkpoint.npz"
+    deadline = time.time() + 240
+    seen = 0
+    while time.time() < deadline and proc.poll() is None:
+        if ckpt.exists():
+            _, meta = load_checkpoint(ckpt)
+            seen = meta["chunk"]
+            if seen >= 2:
+                break
+        time.sleep(0.05)
+    assert proc.poll() is None, "run finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (out / "run.lock").exists()          # left behind by the killed process: stale
+    done = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "stale lock" in done.stderr
+    w = dict(np.load(out / "weights.npz"))
+    for k in w_ref:
+        np.testing.assert_array_equal(w[k], w_ref[k])
+    res = json.loads((out / "results.json").read_text())
+    assert [e["test_error"] for e in res["epochs"]] == [e["test_error"] for e in res_ref["epochs"]]
+
+
+def test_finished_run_not_overwritten(reference, mnist):
+    cfg, res, w = reference
+    with pytest.raises(TrainingError, match="--force"):
+        train_run(cfg, log=quiet, data=mnist)
+
+
+def test_same_seed_identical_different_seed_differs(tmp_path, mnist):
+    a = small_config(tmp_path, "a", epochs=1)
+    b = small_config(tmp_path, "b", epochs=1)
+    c = small_config(tmp_path, "c", epochs=1, seed=5)
+    for cfg in (a, b, c):
+        train_run(cfg, log=quiet, data=mnist)
+    wa, wb, wc = (np.load(Path(cfg.out) / "weights.npz") for cfg in (a, b, c))
+    np.testing.assert_array_equal(wa["W0"], wb["W0"])
+    np.testing.assert_array_equal(wa["W1"], wb["W1"])
+    assert not np.array_equal(wa["W0"], wc["W0"])
+
+
+def test_damaged_checkpoint_falls_back_to_previous(tmp_path, mnist):
+    cfg = small_config(tmp_path, epochs=1)
+    with pytest.raises(KeyboardInterrupt):
+        train_run(cfg, log=quiet, data=mnist, stop_after_chunks=2)
+    ckpt = Path(cfg.out) / "checkpoint.npz"
+    prev = Path(cfg.out) / "checkpoint.prev.npz"
+    assert prev.exists()
+    data = bytearray(ckpt.read_bytes())
+    data[len(data) // 2] ^= 0xFF                      # flip one byte in the middle
+    ckpt.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="checkpoint.npz"):
+        load_checkpoint(ckpt)
+    messages = []
+    res = train_run(cfg, resume=True, log=messages.append, data=mnist)
+    assert any("previous checkpoint" in m for m in messages)
+    assert res["finished"]
+
+
+def test_truncated_checkpoints_give_clear_error(tmp_path, mnist):
+    cfg = small_config(tmp_path, epochs=1)
+    with pytest.raises(KeyboardInterrupt):
+        train_run(cfg, log=quiet, data=mnist, stop_after_chunks=1)
+    out = Path(cfg.out)
+    for f in ("checkpoint.npz", "checkpoint.prev.npz"):
+        p = out / f
+        if p.exists():
+            p.write_bytes(p.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match="no usable checkpoint"):
+        train_run(cfg, resume=True, log=quiet, data=mnist)
+
+
+def test_checkpoint_round_trip_and_checksum(tmp_path):
+    state = {"W": [np.arange(6.0).reshape(2, 3)], "b": [np.ones(2)], "Y": [], "dynamic": {"g.V": np.zeros(2)}}
+    p = tmp_path / "c.npz"
+    save_checkpoint(p, state, {"epoch": 1})
+    s2, meta = load_checkpoint(p)
+    assert meta == {"epoch": 1}
+    np.testing.assert_array_equal(s2["W"][0], state["W"][0])
+    np.testing.assert_array_equal(s2["dynamic"]["g.V"], state["dynamic"]["g.V"])
+
+
+def test_second_run_on_same_folder_refused(tmp_path, mnist):
+    cfg = small_config(tmp_path, epochs=1)
+    out = Path(cfg.out)
+    out.mkdir(parents=True)
+    import socket
+    (out / "run.lock").write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+    with pytest.raises(RunLockedError, match="another run"):
+        train_run(cfg, log=quiet, data=mnist)
+
+
+def test_divergence_stops_run_and_keeps_checkpoint(tmp_path, mnist):
+    cfg = small_config(tmp_path, epochs=1, model={"eta": [1e6, 1e6]})
+    with pytest.raises(DivergenceError, match="epoch 1, examples 1-"):
+        train_run(cfg, log=quiet, data=mnist)
+    state, meta = load_checkpoint(Path(cfg.out) / "checkpoint.npz")
+    assert meta["position"] == 0 and np.all(np.isfinite(state["W"][0]))
+
+
+def test_config_file_and_command_line(tmp_path):
+    from brian_segdend.cli import config_from_args, train_parser
+    toml = tmp_path / "run.toml"
+    toml.write_text('hidden = [30]\ntrain_size = 500\nseed = 9\n[model]\ng_a = 0.05\neta = [0.2, 0.1]\n')
+    args = train_parser().parse_args(["--config", str(toml), "--seed", "3"])
+    cfg = config_from_args(args)
+    assert cfg.hidden == (30,) and cfg.train_size == 500 and cfg.seed == 3
+    assert cfg.model_params().learning_rates == (0.2, 0.1)
+    yml = tmp_path / "run.yaml"
+    yml.write_text("hidden: [10, 5]\nlearning_rat: 0.3\n")
+    with pytest.raises(ParameterError, match="learning_rat"):
+        config_from_args(train_parser().parse_args(["--config", str(yml)]))
+    bad = tmp_path / "bad.toml"
+    bad.write_text("hidden = [10\n")
+    with pytest.raises(ParameterError, match="bad.toml"):
+        config_from_args(train_parser().parse_args(["--config", str(bad)]))
+    with pytest.raises(ParameterError, match="eta"):
+        config_from_args(train_parser().parse_args(["--hidden", "10", "--eta", "0.1,0.2,0.3"]))
