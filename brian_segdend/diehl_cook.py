@@ -563,7 +563,7 @@ def train_and_test(n_train: int, n_test: int, n_exc: int = 100, seed: int = 0, o
     ----------
     n_train, n_test : int
         Images drawn class-stratified (:func:`brian_segdend.data.subset`) from the training
-        and test sets.
+        set (with ``seed``) and the test set (with ``seed + 1``, as :mod:`brian_segdend.train`).
     n_exc : int
         Excitatory neurons (default 100; the paper uses 100-6400).
     seed : int
@@ -590,7 +590,7 @@ def train_and_test(n_train: int, n_test: int, n_exc: int = 100, seed: int = 0, o
         raise ValueError("n_train and n_test must be positive")
     data = mnist if mnist is not None else load_mnist()
     x_tr, y_tr, _ = subset(data.train_images, data.train_labels, n_train, seed)
-    x_te, y_te, _ = subset(data.test_images, data.test_labels, n_test, seed)
+    x_te, y_te, _ = subset(data.test_images, data.test_labels, n_test, seed + 1)   # as brian_segdend.train
     t_build = time.perf_counter()
     if (network is None or network.n_exc != n_exc
             or (params is not None and network.params.compiled() != params.compiled())):

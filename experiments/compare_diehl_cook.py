@@ -5,8 +5,12 @@ spike-timing-dependent plasticity. Front. Comput. Neurosci. 9:99. doi:10.3389/fn
 Guerguiev J., Lillicrap T.P. & Richards B.A. (2017) Towards deep learning with segregated
 dendrites. eLife 6:e22901. doi:10.7554/eLife.22901
 
-Both models are trained on the same class-stratified MNIST subsets of each size and tested
-on the same test subset. Writes to ``--out``:
+Both models are trained on the same class-stratified MNIST subsets of each size
+(``subset(train, n, seed)``) for one pass and tested on the same test subset
+(``subset(test, n_test, seed + 1)``). Diehl & Cook's one pass is its STDP pass; its
+label-assignment pass over the same images is timed separately (``assign_wall_s``). The
+segregated-dendrite network is the paper's 784-500-10 network with
+``brian_segdend.train.train_run``'s defaults, one epoch. Writes to ``--out``:
 
 * ``mnist_comparison.json``: per model and training size: test error, training wall
   time, examples/s, neurons, synapses (and whatever else the model reports);
@@ -43,22 +47,33 @@ def _run_diehl_cook(train_size, test_size, seed, n_exc, mnist, cache):
     return result
 
 
-def _run_segdend(train_size, test_size, seed):
-    """One segregated-dendrite training run; returns a dict with at least :data:`KEYS`.
+def _run_segdend(train_size, test_size, seed, mnist=None, out=None, hidden=(500,)):
+    """One segregated-dendrite run (one epoch); returns a dict with at least :data:`KEYS`.
 
-    Calls ``brian_segdend.train.train_run`` when that module exists.
+    Calls ``brian_segdend.train.train_run`` (one hidden layer of 500 neurons, the paper's
+    MNIST network) with the same class-stratified subsets as the Diehl & Cook runs:
+    training ``subset(..., seed)`` and test ``subset(..., seed + 1)``.
     """
     if importlib.util.find_spec("brian_segdend.train") is None:
         raise NotImplementedError(
             "brian_segdend.train.train_run does not exist yet (another engineer is writing it); "
             "the segregated-dendrite entry of the comparison is left empty")
-    from brian_segdend import train as seg_train
-    result = seg_train.train_run(train_size=train_size, test_size=test_size, seed=seed)
-    result = dict(result) if isinstance(result, dict) else dict(vars(result))
-    missing = [k for k in KEYS if k not in result]
-    if missing:
-        raise NotImplementedError(f"brian_segdend.train.train_run's result lacks {missing}")
-    return result
+    from brian_segdend.train import TrainConfig, train_run
+    import tempfile
+    folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="segdend_"))
+    config = TrainConfig(hidden=tuple(hidden), train_size=train_size, test_size=test_size, epochs=1,
+                         seed=seed, out=str(folder))
+    res = train_run(config, force=True, log=lambda *a: None, data=mnist)
+    params = config.model_params()
+    sizes = list(params.layer_sizes)
+    ff = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))          # W
+    fb = sum(h * params.n_output for h in params.hidden)           # Y (feedback to every hidden layer)
+    eps = res["examples_per_second"]
+    return {"n_train": train_size, "n_test": test_size, "seed": seed,
+            "test_error": res["final_test_error"], "initial_test_error": res["initial_test_error"],
+            "train_wall_s": train_size / eps, "train_examples_per_s": eps,
+            "neurons": int(sum(sizes)), "synapses": int(ff + fb), "network": res["network"],
+            "build_s": res.get("build_s"), "out": str(folder)}
 
 
 def run_comparison(train_sizes, test_size, n_exc, seed, mnist=None, log=print) -> dict:
@@ -84,7 +99,10 @@ def run_comparison(train_sizes, test_size, n_exc, seed, mnist=None, log=print) -
     for n in train_sizes:
         log(f"segdend: n_train={n} n_test={test_size}")
         try:
-            seg["runs"].append(_run_segdend(n, test_size, seed))
+            r = _run_segdend(n, test_size, seed, mnist=data)
+            log(f"  test error {r['test_error']:.3f}, train {r['train_wall_s']:.1f} s "
+                f"({r['train_examples_per_s']:.1f} ex/s)")
+            seg["runs"].append(r)
         except NotImplementedError as e:
             seg["unavailable"] = str(e)
             log(f"  not run: {e}")
