@@ -54,3 +54,35 @@ def build_root(create: bool = True) -> Path:
     if create:
         root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+#: file (inside a standalone build folder) that receives the compiler's output
+COMPILE_LOG = "compile.log"
+
+
+def configure_standalone_build(jobs: int | None = None) -> None:
+    """Brian2 cpp_standalone build settings for this project.
+
+    * compiles go through ccache (:func:`configure_compiler_cache`);
+    * ``make`` runs with ``-j<cores>`` (Brian2's default ``-j`` has no limit) and its output
+      goes to ``compile.log`` in the build folder instead of the terminal, so a failed
+      compile is reported as one message naming that log (see :func:`compile_error`).
+    """
+    import brian2
+    configure_compiler_cache()
+    jobs = jobs or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    # Brian2 runs "make <args>" through the shell, so a redirection here captures the output.
+    brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{jobs}", f">{COMPILE_LOG}", "2>&1"]
+
+
+def compile_error(build_dir, error: Exception) -> RuntimeError:
+    """A RuntimeError for a failed standalone compile that names the compiler log."""
+    log = Path(build_dir) / COMPILE_LOG
+    tail = ""
+    try:
+        lines = [l for l in log.read_text(errors="replace").splitlines() if "error" in l.lower()]
+        if lines:
+            tail = "; first error: " + lines[0].strip()[:300]
+    except OSError:
+        pass
+    return RuntimeError(f"C++ compilation failed; the compiler's output is in {log}{tail}")

@@ -285,8 +285,8 @@ class SegDendNetwork:
         self._released = False
         p = self.params
         if self.device_name == "cpp_standalone":
-            from .buildcache import configure_compiler_cache
-            configure_compiler_cache()
+            from .buildcache import configure_standalone_build
+            configure_standalone_build()
             b2.device.reinit()
             b2.device.activate()
             b2.set_device("cpp_standalone", build_on_run=False, directory=str(self.build_dir))
@@ -463,9 +463,8 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
         try:
             b2.device.build(run=False, directory=str(self.build_dir), compile=True, with_output=False)
         except RuntimeError as e:
-            log = self.build_dir / "make.log"
-            raise RuntimeError(f"C++ compilation failed; see the compiler log in {self.build_dir} "
-                               f"(run 'make' there to see it again): {e}") from e
+            from .buildcache import compile_error
+            raise compile_error(self.build_dir, e) from e
         self.timings["build_s"] = time.perf_counter() - t0
         self._built = True
 

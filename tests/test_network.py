@@ -186,3 +186,16 @@ def test_runtime_parameters_reuse_the_build(mnist):
     net3 = SegDendNetwork(p, chunk_steps=ONE_EXAMPLE_STEPS, record=True, record_state=True)
     d, _ = net3.run_chunk(state, img, lab, sch, seed=1)
     np.testing.assert_array_equal(a["W"][0], d["W"][0])
+
+
+def test_failed_compile_names_the_compiler_log(tmp_path):
+    """A C++ compile failure is one clear message with the path of the log, not a raw compiler dump."""
+    from brian2 import get_device
+    net = SegDendNetwork(ModelParams(hidden=(3,), n_input=4, n_output=2), chunk_steps=300,
+                         build_dir=tmp_path / "build")
+    # the device's own flags are not filtered by Brian2's has_flag() check, unlike the prefs
+    get_device().extra_compile_args.extend(["-include", "no_such_header_brian_segdend.h"])
+    with pytest.raises(RuntimeError, match=r"compilation failed.*compile\.log") as info:
+        net.build()
+    assert "no_such_header_brian_segdend.h" in (tmp_path / "build" / "compile.log").read_text()
+    assert str(tmp_path / "build" / "compile.log") in str(info.value)
