@@ -107,6 +107,10 @@ def run_comparison(train_sizes, test_size, n_exc, seed, mnist=None, log=print) -
             seg["unavailable"] = str(e)
             log(f"  not run: {e}")
             break
+        except Exception as e:   # keep the Diehl & Cook numbers if the other model fails
+            seg["unavailable"] = f"failed: {type(e).__name__}: {e}"
+            log(f"  failed: {type(e).__name__}: {e}")
+            break
     out["models"]["segdend"] = seg
     return out
 
