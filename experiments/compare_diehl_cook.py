@@ -156,6 +156,11 @@ def write_markdown(result, path: Path) -> None:
             n = r.get("n_train", r.get("train_size"))
             lines.append(f"| {m['label']} | {n} | {r['test_error']:.3f} | {r['train_wall_s']:.1f} | "
                          f"{r['train_examples_per_s']:.1f} | {r['neurons']} | {r['synapses']} |")
+    dc = result["models"].get("diehl_cook", {})
+    extra = [f"{r['n_train']} images: {r['assign_wall_s']:.1f} s" for r in dc.get("runs", []) if "assign_wall_s" in r]
+    if extra:
+        lines += ["", "Diehl & Cook also needs a label-assignment pass over the training images (learning "
+                  "off) before it can classify; not included in its training time above: " + "; ".join(extra) + "."]
     lines += ["", "## Where each model wins", ""] + _winner_lines(result) + [""]
     path.write_text("\n".join(lines))
 
