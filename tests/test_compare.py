@@ -1,0 +1,85 @@
+"""Plasticity models on the Figure 10 protocol: each model's own signature, then the comparison."""
+
+import json
+
+import numpy as np
+import pytest
+
+from brian_segdend import compare as C
+from brian_segdend.equations import EquationFileError
+
+
+def test_stdp_exponential_window():
+    """Song et al. (2000): LTP for pre before post, LTD for post before pre, exp(-|dt|/tau)."""
+    r = C.stdp_window()
+    dt, dw, expected = map(np.asarray, (r["dt_ms"], r["dw"], r["expected"]))
+    assert np.all(dw[dt > 0] > 0) and np.all(dw[dt < 0] < 0)
+    np.testing.assert_allclose(dw, expected, rtol=1e-6, atol=1e-12)
+    p = C.load_model_file("stdp").params
+    # magnitudes: ratio of two delays is exp(-(d2 - d1)/tau)
+    i10, i20, m10, m20 = [list(dt).index(v) for v in (10, 20, -10, -20)]
+    tau = float(p["tau_plus"] / C.ms)
+    assert dw[i20] / dw[i10] == pytest.approx(np.exp(-10 / tau), rel=1e-6)
+    assert dw[m20] / dw[m10] == pytest.approx(np.exp(-10 / float(p["tau_minus"] / C.ms)), rel=1e-6)
+    assert abs(dw[m10]) / dw[i10] == pytest.approx(p["A_minus"] / p["A_plus"], rel=1e-6)
+
+
+def test_clopath_frequency_dependence():
+    """Clopath et al. (2010) Fig. 2b: LTD at low pairing frequency, LTP at high frequency."""
+    r = C.clopath_frequency(freqs_hz=(0.1, 10.0, 50.0))
+    pre_post, post_pre = r["pre_post"], r["post_pre"]
+    assert post_pre[0] < 0 and post_pre[1] < 0      # low frequency: LTD
+    assert post_pre[2] > 0                           # 50 Hz: LTP despite post-before-pre
+    assert pre_post[2] > 0 and pre_post[2] > pre_post[0]   # pre-post potentiation grows with frequency
+    assert post_pre[2] - post_pre[0] > 3.0           # percent points
+
+
+def test_urbanczik_senn_prediction_matches_teacher():
+    """Urbanczik & Senn (2014): under a somatic teacher the dendritic prediction converges to the somatic rate."""
+    r = C.urbanczik_teacher()
+    first, last = r["first"], r["last"]
+    assert last["error_hz"] < 0.5 * first["error_hz"]
+    # the teacher asks for a high rate in pattern A, a low one in pattern B: the prediction follows
+    assert last["A"]["phi_star_hz"] > 3 * first["A"]["phi_star_hz"]
+    assert last["B"]["phi_star_hz"] < first["B"]["phi_star_hz"]
+    assert abs(last["A"]["phi_star_hz"] - last["A"]["phi_U_hz"]) < 0.2 * last["A"]["phi_U_hz"]
+
+
+def test_sign_rule():
+    assert C.sign_of(0.0, 0.0) == 0
+    assert C.sign_of(1.0, 0.6) == 0
+    assert C.sign_of(-1.0, 0.4) == -1
+    assert C.sign_of(1.0, 0.0) == 1
+
+
+def test_bad_equation_file(tmp_path):
+    text = C.load_model_file("stdp").text
+    (tmp_path / "stdp_song2000.eqs").write_text(text.replace("w : 1 ", "w2 : 1 "))
+    with pytest.raises(EquationFileError, match="must define w"):
+        C.load_model_file("stdp", tmp_path)
+    (tmp_path / "stdp_song2000.eqs").write_text(text.replace("= 20*ms", "= 20*mss", 1))
+    with pytest.raises(EquationFileError, match="stdp_song2000.eqs:"):
+        C.load_model_file("stdp", tmp_path)
+
+
+@pytest.mark.slow
+def test_main_quick(tmp_path):
+    out = tmp_path / "cmp"
+    assert C.main(["--quick", "--out", str(out)]) == 0
+    for name in ("comparison.json", "comparison.md", "comparison.png", "models.md"):
+        assert (out / name).stat().st_size > 0, name
+    r = json.loads((out / "comparison.json").read_text())
+    assert set(r["models"]) == {"stdp", "clopath", "urbanczik_senn", "segdend"}
+    for m, res in r["models"].items():
+        assert set(res["conditions"]) == set(C.CONDITION_NAMES), m
+        for name, c in res["conditions"].items():
+            assert {"dw_mean", "dw_sem", "sign"} <= set(c), (m, name)
+            assert c["sign"] in (-1, 0, 1)
+            assert c["silent_max_abs"] == 0.0, (m, name)   # unstimulated synapses never change
+    seg = r["models"]["segdend"]["conditions"]
+    assert seg["early_apical"]["sign"] == -1 and seg["late_apical"]["sign"] == 1
+    assert seg["no_apical"]["dw_mean"] == 0.0 and seg["no_apical"]["sign"] == 0
+    md = (out / "comparison.md").read_text()
+    assert "| early_apical |" in md and "disagree" in md
+    models_md = (out / "models.md").read_text()
+    assert "Song" in models_md and "Clopath" in models_md and "Urbanczik" in models_md and "\\frac" in models_md
