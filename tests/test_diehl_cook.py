@@ -80,13 +80,8 @@ def test_smoke_training_changes_weights_and_theta(mnist, tmp_path, monkeypatch):
 
 
 def _compare_module():
-    import importlib.util
-    from pathlib import Path
-    path = Path(__file__).resolve().parent.parent / "experiments" / "compare_diehl_cook.py"
-    spec = importlib.util.spec_from_file_location("compare_diehl_cook", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from brian_segdend import compare_mnist
+    return compare_mnist
 
 
 def test_comparison_outputs_from_hand_made_results(tmp_path):
