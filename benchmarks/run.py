@@ -555,6 +555,15 @@ def section_explore(R, a):
         for name, v in out.items():
             if "loop" in v:
                 v["gain_vs_baseline"] = v["loop"]["median"] / base["loop"]["median"] - 1
+    # test throughput (250 ms per image) of the threshold and float32 variants
+    out["test"] = {}
+    for name in ("baseline", "skip_zero_pixels", "skip_zero_pixels+float32"):
+        if a.variants and name not in a.variants:
+            continue
+        spec = {"hidden": [500], "chunk_steps": chunk, "n_examples": 300 if a.quick else 1200, "repeats": 2,
+                "build_dir": bdir(f"explore-{name}-{chunk}")} | EXPLORE_VARIANTS[name]
+        out["test"][name] = train_rates(call("test", spec))
+        log(f"  explore test {name}: {out['test'][name]['wall']['median']:.0f} images/s (wall)")
     # profiling: per code object
     if not a.variants or "profile" in a.variants:
         spec = {"hidden": [500], "chunk_steps": chunk, "n_examples": n, "repeats": 1, "profile": True,
