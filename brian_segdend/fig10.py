@@ -280,9 +280,8 @@ class Fig10Model:
         p, cfg = self.params, self.cfg
         from .buildcache import configure_compiler_cache
         configure_compiler_cache()
-        b2.device.reinit()
-        b2.device.activate()
-        b2.set_device("cpp_standalone", build_on_run=False, directory=str(self.build_dir))
+        from .buildcache import fresh_standalone_device
+        fresh_standalone_device(self.build_dir)
         b2.defaultclock.dt = p.dt
         dt, steps = p.dt, self.steps
         # schedule arrays (names and meaning as in the training network) + stimulus schedules

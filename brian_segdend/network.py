@@ -222,6 +222,7 @@ class SegDendNetwork:
             "capacity": self.capacity, "record": record, "record_state": record_state,
             "files": {n: f.text for n, f in self.files.items()},
             "brian2": b2.__version__, "device": device,
+            "compile_args": list(b2.prefs.codegen.cpp.extra_compile_args_gcc) + ["-funroll-loops"],
         }
         self.build_hash = _hash_build(payload)
         if build_dir is None:
@@ -285,11 +286,8 @@ class SegDendNetwork:
         self._released = False
         p = self.params
         if self.device_name == "cpp_standalone":
-            from .buildcache import configure_standalone_build
-            configure_standalone_build()
-            b2.device.reinit()
-            b2.device.activate()
-            b2.set_device("cpp_standalone", build_on_run=False, directory=str(self.build_dir))
+            from .buildcache import fresh_standalone_device
+            fresh_standalone_device(self.build_dir)
         else:
             b2.device.reinit()
             b2.set_device("runtime")

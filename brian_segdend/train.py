@@ -358,7 +358,7 @@ def train_run(config: TrainConfig, resume: bool = False, force: bool = False, lo
 
 
 def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
-    from .data import load_mnist, subset
+    from .data import load_mnist, subset, subset_indices
     from .network import SegDendNetwork, initial_weights
 
     results_path = out / "results.json"
@@ -385,7 +385,9 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
 
     if data is None:
         data = load_mnist(source=config.data_source)
-    tr_x, tr_y, _ = subset(data.train_images, data.train_labels, config.train_size, seed=config.seed)
+    # training images are indexed per chunk (no copy of the training set: memory)
+    tr_idx = subset_indices(data.train_labels, config.train_size, seed=config.seed)
+    tr_x, tr_y = data.train_images, data.train_labels
     te_x, te_y, _ = subset(data.test_images, data.test_labels, config.test_size, seed=config.seed + 1)
 
     # ------------------------------------------------------------------ state
@@ -444,7 +446,7 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
         while meta["position"] < config.train_size:
             pos = meta["position"]
             sch = pack_chunk(lengths[pos:], config.chunk_steps, settle, train=True)
-            idx = order[pos:pos + sch.n_examples]
+            idx = tr_idx[order[pos:pos + sch.n_examples]]
             t0 = time.perf_counter()
             new_state, res = net.run_chunk(state, tr_x[idx], tr_y[idx], sch,
                                            seed=_seed_for(config.seed, "train", e, meta["chunk"]))

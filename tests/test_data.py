@@ -57,7 +57,7 @@ def test_shapes_dtypes_ranges(mnist):
     assert mnist.train_labels.shape == (60000,)
     assert mnist.test_labels.shape == (10000,)
     for x in (mnist.train_images, mnist.test_images):
-        assert x.dtype == np.float64
+        assert x.dtype == np.float32
         assert x.min() == 0.0 and 0.99 < x.max() <= 1.0
         assert np.isfinite(x).all()
     for y in (mnist.train_labels, mnist.test_labels):
@@ -115,8 +115,8 @@ def test_load_idx_dir(tmp_path, gz, dotted):
     arrays = make_idx_dir(tmp_path / "idx", gz=gz, dotted=dotted)
     d = load_idx_dir(tmp_path / "idx")
     assert d.train_images.shape == (30, 784) and d.test_images.shape == (12, 784)
-    assert d.train_images.dtype == np.float64 and d.train_labels.dtype == np.int64
-    np.testing.assert_array_equal(d.train_images, arrays["train_images"].reshape(30, 784) / 255)
+    assert d.train_images.dtype == np.float32 and d.train_labels.dtype == np.int64
+    np.testing.assert_allclose(d.train_images, arrays["train_images"].reshape(30, 784) / 255, rtol=1e-7, atol=0)
     np.testing.assert_array_equal(d.test_labels, arrays["test_labels"])
     assert str(tmp_path / "idx") in d.source
 
