@@ -64,9 +64,9 @@ def by_neuron(rec):
     return {k: np.asarray(v)[order] for k, v in rec.items()}
 
 
-def one_example_run(mnist, hidden, seed=3, **param_changes):
+def one_example_run(mnist, hidden, seed=3, device="cpp_standalone", **param_changes):
     p = ModelParams(hidden=hidden, **param_changes)
-    net = SegDendNetwork(p, chunk_steps=ONE_EXAMPLE_STEPS, record=True, record_state=True)
+    net = SegDendNetwork(p, chunk_steps=ONE_EXAMPLE_STEPS, record=True, record_state=True, device=device)
     rng = np.random.default_rng(seed)
     state = initial_weights(p, rng)
     sch = pack_chunk(phase_lengths(2, rng, 50, 2.0, 1.0), ONE_EXAMPLE_STEPS, 30, train=True)
@@ -199,3 +199,14 @@ def test_failed_compile_names_the_compiler_log(tmp_path):
         net.build()
     assert "no_such_header_brian_segdend.h" in (tmp_path / "build" / "compile.log").read_text()
     assert str(tmp_path / "build" / "compile.log") in str(info.value)
+
+
+def test_runtime_device_runs_the_same_rule(mnist):
+    """The debugging device (Brian2 runtime, Python loop) runs the same model and rule."""
+    p, net, state, new, res, sch = one_example_run(mnist, (10,), seed=2, device="runtime")
+    rec = {k: by_neuron(v) for k, v in res.records.items() if k != "state"}
+    dW, db = numpy_updates(p, state["W"], state["b"], rec, 1)
+    for k in range(2):
+        got = new["W"][k] - state["W"][k]
+        assert np.abs(got).max() > 0
+        np.testing.assert_allclose(got, dW[k], rtol=1e-9, atol=1e-12 * np.abs(dW[k]).max())
