@@ -105,6 +105,7 @@ from pathlib import Path
 import numpy as np
 import brian2 as b2
 from brian2 import Hz, ms, second
+from .fig10 import _finite, _json_default   # strict JSON (NaN -> null, numpy -> Python)
 
 __all__ = ["MODELS", "ModelFile", "load_model_file", "ProtocolConfig", "run_protocol", "run_segdend",
            "stdp_window", "clopath_frequency", "urbanczik_teacher", "sign_of", "compare_models",
@@ -767,22 +768,6 @@ def _segdend_markdown() -> list:
     return lines + [""]
 
 
-def _json_default(o):
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
-
-
-def _finite(o):
-    if isinstance(o, float):
-        return o if np.isfinite(o) else None
-    if isinstance(o, dict):
-        return {k: _finite(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_finite(v) for v in o]
-    return o
 
 
 def write_outputs(results: dict, out: Path) -> list:

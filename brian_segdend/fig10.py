@@ -66,7 +66,7 @@ from brian2 import Hz, ms, second
 
 from . import learning as L
 from .equations import EquationFileError, default_equation_dir, load_all
-from .network import build_group, weight_recipe
+from .network import build_group, build_hidden_layer, weight_recipe
 from .params import ModelParams, ParameterError
 from .schedule import pack_chunk
 
@@ -320,23 +320,7 @@ class Fig10Model:
             {}, inp.directives["method"], threshold=inp.directives["threshold"])
 
         # ---------------- hidden-type neurons (as network.py builds a hidden layer)
-        soma_extra = "V_b : 1 (linked)\nV_a : 1 (linked)\n" + L.HIDDEN_SOMA_VARS
-        dend_extra = ("E : Hz (linked)\nsbar : Hz (linked)\neta_b : 1 (shared, constant)\n"
-                      "P_b : second (shared, constant)\n")
-        d = make_group("hidden_dend", self.N, ["hidden_basal", "hidden_apical"], dend_extra,
-                       {"end_t": end_events["end_t"]}, files["hidden_basal"].directives["method"], order=0)
-        s_file = files["hidden_soma"]
-        s = make_group("hidden_soma", self.N, ["hidden_soma", "kernel"], soma_extra, end_events,
-                       s_file.directives["method"], threshold=s_file.directives["threshold"],
-                       reset=kern.directives["on_spike"], order=1)
-        s.V_b = b2.linked_var(d, "V_b")
-        s.V_a = b2.linked_var(d, "V_a")
-        d.E = b2.linked_var(s, "E")
-        d.sbar = b2.linked_var(s, "sbar")
-        s.run_regularly(L.HIDDEN_ACCUMULATE, when="after_groups", name="hidden_accumulate")
-        s.run_on_event("end_f", L.HIDDEN_END_F, when="after_resets", order=0)
-        s.run_on_event("end_t", L.HIDDEN_END_T, when="after_resets", order=0)
-        d.run_on_event("end_t", L.BIAS_UPDATE, when="after_resets", order=2)
+        d, s = build_hidden_layer(make_group, files, "hidden", self.N, end_events)
         self.dend, self.soma = d, s
 
         # ---------------- synapses: one private afferent bundle per neuron

@@ -54,7 +54,7 @@ from .schedule import SCHEDULE_ARRAYS, ChunkSchedule, pack_chunk
 from . import learning as L
 from .learning import RULE_UNIT
 
-__all__ = ["SegDendNetwork", "initial_weights", "weight_recipe", "build_group", "RULE_UNIT", "sigmoid"]
+__all__ = ["SegDendNetwork", "initial_weights", "weight_recipe", "build_group", "build_hidden_layer", "RULE_UNIT", "sigmoid"]
 
 # (shared, constant) runtime parameters of every group, by name -> unit
 _RUNTIME_UNITS = {
@@ -107,6 +107,30 @@ double stop_simulation(double flag) {
 def stop_simulation(flag):
     """Ends a compiled run early (the chunk's idle tail). A no-op in runtime mode."""
     return flag
+
+
+def build_hidden_layer(make_group, files: dict, name: str, n: int, end_events: dict):
+    """One layer of hidden neurons: the dendrite group (basal + apical files, order 0) and the
+    soma group (soma + kernel files, order 1), linked both ways, with the plateau and learning
+    code of :mod:`brian_segdend.learning`. ``make_group`` is a :func:`build_group` wrapper.
+    Returns (dendrites, somas)."""
+    soma_extra = "V_b : 1 (linked)\nV_a : 1 (linked)\n" + L.HIDDEN_SOMA_VARS
+    dend_extra = "E : Hz (linked)\nsbar : Hz (linked)\neta_b : 1 (shared, constant)\nP_b : second (shared, constant)\n"
+    d = make_group(f"{name}_dend", n, ["hidden_basal", "hidden_apical"], dend_extra,
+                   {"end_t": end_events["end_t"]}, files["hidden_basal"].directives["method"], order=0)
+    s_file = files["hidden_soma"]
+    s = make_group(f"{name}_soma", n, ["hidden_soma", "kernel"], soma_extra, end_events,
+                   s_file.directives["method"], threshold=s_file.directives["threshold"],
+                   reset=files["kernel"].directives["on_spike"], order=1)
+    s.V_b = b2.linked_var(d, "V_b")
+    s.V_a = b2.linked_var(d, "V_a")
+    d.E = b2.linked_var(s, "E")
+    d.sbar = b2.linked_var(s, "sbar")
+    s.run_regularly(L.HIDDEN_ACCUMULATE, when="after_groups", name=f"{name}_accumulate")
+    s.run_on_event("end_f", L.HIDDEN_END_F, when="after_resets", order=0)
+    s.run_on_event("end_t", L.HIDDEN_END_T, when="after_resets", order=0)
+    d.run_on_event("end_t", L.BIAS_UPDATE, when="after_resets", order=2)
+    return d, s
 
 
 def sigmoid(x):
@@ -331,23 +355,8 @@ class SegDendNetwork:
 
         # ---------------- hidden layers
         self.dend, self.soma = [], []
-        soma_extra = "V_b : 1 (linked)\nV_a : 1 (linked)\n" + L.HIDDEN_SOMA_VARS
-        dend_extra = "E : Hz (linked)\nsbar : Hz (linked)\neta_b : 1 (shared, constant)\nP_b : second (shared, constant)\n"
         for k, n_h in enumerate(p.hidden):
-            d = make_group(f"hidden{k}_dend", n_h, ["hidden_basal", "hidden_apical"], dend_extra,
-                           {"end_t": end_events["end_t"]}, self.files["hidden_basal"].directives["method"], order=0)
-            s_file = self.files["hidden_soma"]
-            s = make_group(f"hidden{k}_soma", n_h, ["hidden_soma", "kernel"], soma_extra, end_events,
-                           s_file.directives["method"], threshold=s_file.directives["threshold"],
-                           reset=kern.directives["on_spike"], order=1)
-            s.V_b = b2.linked_var(d, "V_b")
-            s.V_a = b2.linked_var(d, "V_a")
-            d.E = b2.linked_var(s, "E")
-            d.sbar = b2.linked_var(s, "sbar")
-            s.run_regularly(L.HIDDEN_ACCUMULATE, when="after_groups", name=f"hidden{k}_accumulate")
-            s.run_on_event("end_f", L.HIDDEN_END_F, when="after_resets", order=0)
-            s.run_on_event("end_t", L.HIDDEN_END_T, when="after_resets", order=0)
-            d.run_on_event("end_t", L.BIAS_UPDATE, when="after_resets", order=2)
+            d, s = build_hidden_layer(make_group, self.files, f"hidden{k}", n_h, end_events)
             self.dend.append(d)
             self.soma.append(s)
 
