@@ -460,7 +460,8 @@ w_total : 1 (shared, constant)
         try:
             b2.device.build(run=False, directory=str(self.build_dir), compile=True, with_output=False)
         except RuntimeError as e:
-            raise RuntimeError(f"C++ compilation failed in {self.build_dir}: {e}") from e
+            from .buildcache import compile_error
+            raise compile_error(self.build_dir, e) from e
         self.timings["build_s"] = time.perf_counter() - t0
 
     # ------------------------------------------------------------------ running
