@@ -210,3 +210,15 @@ def test_runtime_device_runs_the_same_rule(mnist):
         got = new["W"][k] - state["W"][k]
         assert np.abs(got).max() > 0
         np.testing.assert_allclose(got, dW[k], rtol=1e-9, atol=1e-12 * np.abs(dW[k]).max())
+
+
+def test_wrong_sized_run_arguments_are_rejected(mnist):
+    """Brian2 does not check the size of synaptic run_args arrays; run_chunk does."""
+    p = ModelParams(hidden=(30,))
+    net = SegDendNetwork(p, chunk_steps=ONE_EXAMPLE_STEPS, record=True, record_state=True)
+    rng = np.random.default_rng(0)
+    state = initial_weights(p, rng)
+    state["W"][0] = state["W"][0][:, :700]          # 700 inputs instead of 784
+    sch = pack_chunk(phase_lengths(2, rng, 50, 2.0, 1.0), ONE_EXAMPLE_STEPS, 30, train=True)
+    with pytest.raises(ValueError, match=r"W0\.w: expected 23520 values, got 21000"):
+        net.run_chunk(state, mnist.test_images[:1], mnist.test_labels[:1], sch, seed=1)
