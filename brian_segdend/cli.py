@@ -81,8 +81,18 @@ def config_from_args(args) -> "TrainConfig":
     return TrainConfig.from_dict(values, source=args.config or "command line")
 
 
+def _sigterm_as_interrupt():
+    """SIGTERM ends a run like Ctrl-C: the lock is released, the last checkpoint kept."""
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, handler)
+
+
 def cmd_train(argv) -> int:
     from .train import train_run
+    _sigterm_as_interrupt()
     args = train_parser().parse_args(argv)
     config = config_from_args(args)
     res = train_run(config, resume=args.resume, force=args.force)

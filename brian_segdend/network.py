@@ -554,6 +554,10 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
         self._n_runs += 1
         new_state = self._read_state()
         result = ChunkResult(schedule=schedule, out_Vbar_f=self._read_out_f(schedule), wall_s=wall)
+        if np.isnan(result.out_Vbar_f).any():
+            # e.g. the binary got Ctrl-C (Brian2 then ends the run early but "normally")
+            raise RuntimeError("the compiled run stopped before the end of its chunk (interrupted?); "
+                               "its results are discarded")
         if self.record:
             result.records = self._read_records()
         if self.record_state:
