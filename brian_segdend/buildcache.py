@@ -73,6 +73,9 @@ def configure_standalone_build(jobs: int | None = None) -> None:
     jobs = jobs or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     # Brian2 runs "make <args>" through the shell, so a redirection here captures the output.
     brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{jobs}", f">{COMPILE_LOG}", "2>&1"]
+    # Ctrl-C must interrupt (KeyboardInterrupt; the checkpoint of the last chunk is kept), not
+    # make Brian2 end the run early "successfully" with a partial chunk
+    brian2.prefs.core.stop_on_keyboard_interrupt = False
     # Brian2's defaults (-O3 -ffast-math -march=native ...) plus loop unrolling: +4% measured
     flags = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
     if "-funroll-loops" not in flags:

@@ -316,6 +316,7 @@ class SegDendNetwork:
             b2.device.reinit()
             b2.set_device("runtime")
             b2.prefs.codegen.target = "numpy"
+            b2.prefs.core.stop_on_keyboard_interrupt = False   # Ctrl-C interrupts (see buildcache)
         import gc
         gc.collect()   # after the device forgot the previous network's code objects: free their names
         b2.defaultclock.dt = p.dt
