@@ -258,11 +258,8 @@ class SegDendNetwork:
 
     # ------------------------------------------------------------------ parameters
     def _namespace_for_validation(self) -> dict:
-        p = self.params
-        ns = {k: getattr(p, k) * 1 if k not in ("E_E", "E_I", "g_teach") else None for k in _RUNTIME_UNITS}
-        ns["E_E"], ns["E_I"] = float(p.E_E), float(p.E_I)
-        ns["g_teach"] = 1 / ms
-        return ns
+        """Runtime parameters as seen by the equation-file checker (only their units matter)."""
+        return {k: 1.0 * u for k, u in _RUNTIME_UNITS.items()}
 
     @staticmethod
     def _runtime_defaults(p: ModelParams) -> dict:
@@ -281,8 +278,7 @@ class SegDendNetwork:
             raise ParameterError("set_params: layer sizes and dt are fixed by the build; make a new network")
         if params.feedback != self.params.feedback:
             raise ParameterError("set_params: the feedback variant is fixed by the build; make a new network")
-        if int(round(float(params.settle / params.dt))) != self.settle_steps:
-            self.settle_steps = int(round(float(params.settle / params.dt)))
+        self.settle_steps = int(round(float(params.settle / params.dt)))
         self.params = params
         self.runtime_values = self._runtime_defaults(params)
 
