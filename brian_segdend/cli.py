@@ -132,8 +132,13 @@ def cmd_main(argv) -> int:
 
 
 def cmd_data(argv) -> int:
-    from .data import main as data_main
-    return data_main(argv) or 0
+    ap = argparse.ArgumentParser(prog="python -m brian_segdend data",
+                                 description="Summary of the MNIST data the loader finds.")
+    ap.add_argument("--data", help="directory of IDX files (default: $BRIAN_SEGDEND_MNIST or the embedded copy)")
+    args = ap.parse_args(argv)
+    from .data import load_mnist
+    print(load_mnist(source=args.data).summary())
+    return 0
 
 
 def _delegate(module: str, func: str = "main"):
