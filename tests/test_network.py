@@ -141,7 +141,7 @@ def test_teaching_signal_drives_target_rates(run_1h, mnist):
 
 
 def test_initial_voltage_distribution(mnist):
-    """The weight recipe with the exact kernel: hidden somatic voltages mean ~1, sd ~2-3 on MNIST."""
+    """The weight recipe with the exact kernel: hidden somatic voltages mean ~1, sd ~1.7 on MNIST."""
     p = ModelParams(hidden=(500,), eta=(0.0, 0.0))     # no learning: initial weights throughout
     net = SegDendNetwork(p, chunk_steps=3000, record=True)
     rng = np.random.default_rng(0)
@@ -151,8 +151,9 @@ def test_initial_voltage_distribution(mnist):
     new, res = net.run_chunk(state, mnist.test_images[idx], mnist.test_labels[idx], sch, seed=1)
     np.testing.assert_allclose(new["W"][0], state["W"][0], rtol=1e-15, atol=0)
     V = res.records["hidden0"]["Vbar_f"]
-    assert 0.3 < V.mean() < 1.5, V.mean()
-    assert 1.5 < V.std() < 3.5, V.std()
+    # measured: mean 0.99, sd 1.64 here (1.00 / 1.68 over 288 examples); MODEL.md: "roughly mean 1, sd 2"
+    assert 0.7 < V.mean() < 1.3, V.mean()
+    assert 1.3 < V.std() < 2.3, V.std()
 
 
 def test_symmetric_feedback_follows_W(mnist):
