@@ -456,13 +456,8 @@ w_total : 1 (shared, constant)
         self.net.run(self.max_steps * p.dt, namespace={})
 
     def _build(self):
-        t0 = time.perf_counter()
-        try:
-            b2.device.build(run=False, directory=str(self.build_dir), compile=True, with_output=False)
-        except RuntimeError as e:
-            from .buildcache import compile_error
-            raise compile_error(self.build_dir, e) from e
-        self.timings["build_s"] = time.perf_counter() - t0
+        from .buildcache import build_standalone
+        self.timings["build_s"] = build_standalone(self.build_dir)
 
     # ------------------------------------------------------------------ running
     @property
