@@ -123,3 +123,17 @@ def build_standalone(build_dir) -> float:
     except RuntimeError as e:
         raise compile_error(build_dir, e) from e
     return time.perf_counter() - t0
+
+
+def apply_run_args_and_seed(seed_variable) -> None:
+    """Apply ``run_args`` here in the generated ``main`` and re-seed the C++ random generator
+    from ``seed_variable`` (a ``(shared, constant)`` variable set through ``run_args``).
+
+    Brian2's ``seed()`` is compiled into the binary, so every run of one build would draw the
+    same random numbers; this makes the seed a run-time argument. Single-threaded builds only
+    (generator 0).
+    """
+    import brian2
+    brian2.device.apply_run_args()
+    arr = brian2.device.get_array_name(seed_variable)
+    brian2.device.insert_code("main", f"brian::_random_generators[0].seed((unsigned long){arr}[0]);")

@@ -448,11 +448,10 @@ w_total : 1 (shared, constant)
 
         self.net = b2.Network(self.ctrl, self.inp, self.exc, self.inh, self.S_in, self.S_ei, self.S_ie,
                               self.S_count, self.mon_resp, self.mon_boost)
-        b2.device.apply_run_args()
+        from .buildcache import apply_run_args_and_seed
+        apply_run_args_and_seed(self.ctrl.variables["rng_seed"])
         # pathway delays cannot be run_args; copy them from a synaptic variable that can
         self.S_in.delay = "d_syn"
-        arr = b2.device.get_array_name(self.ctrl.variables["rng_seed"])
-        b2.device.insert_code("main", f"brian::_random_generators[0].seed((unsigned long){arr}[0]);")
         self.net.run(self.max_steps * p.dt, namespace={})
 
     def _build(self):

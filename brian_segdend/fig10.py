@@ -349,9 +349,8 @@ class Fig10Model:
             objs.append(self.state_mon)
 
         self.net = b2.Network(objs)
-        b2.device.apply_run_args()
-        arr = b2.device.get_array_name(self.basal_aff.variables["rng_seed"])
-        b2.device.insert_code("main", f"for (int _i=0; _i<1; _i++) brian::_random_generators[_i].seed((unsigned long){arr}[0]);")
+        from .buildcache import apply_run_args_and_seed
+        apply_run_args_and_seed(self.basal_aff.variables["rng_seed"])
         t0 = time.perf_counter()
         self.net.run(self.steps * dt, namespace=ns)
         self.timings["codegen_s"] = time.perf_counter() - t0

@@ -439,9 +439,8 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
         self.net = b2.Network(objs)
         self._dynamic_vars = self._collect_dynamic_vars()
         if self.device_name == "cpp_standalone":
-            b2.device.apply_run_args()
-            arr = b2.device.get_array_name(self.input.variables["rng_seed"])
-            b2.device.insert_code("main", f"for (int _i=0; _i<1; _i++) brian::_random_generators[_i].seed((unsigned long){arr}[0]);")
+            from .buildcache import apply_run_args_and_seed
+            apply_run_args_and_seed(self.input.variables["rng_seed"])
             t0 = time.perf_counter()
             self.net.run(self.chunk_steps * dt, namespace=ns)
             self.timings["codegen_s"] = time.perf_counter() - t0

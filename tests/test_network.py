@@ -75,6 +75,20 @@ def one_example_run(mnist, hidden, seed=3, device="cpp_standalone", **param_chan
     return p, net, state, new, res, sch
 
 
+def assert_rule_matches_numpy(run, n_hidden, biases=True):
+    """Compiled weight (and bias) changes of a one-example run == the NumPy reference."""
+    p, net, state, new, res, sch = run
+    rec = {k: by_neuron(v) for k, v in res.records.items() if k != "state"}
+    dW, db = numpy_updates(p, state["W"], state["b"], rec, n_hidden)
+    for k in range(n_hidden + 1):
+        got = new["W"][k] - state["W"][k]
+        assert np.abs(got).max() > 0, "no learning happened"
+        np.testing.assert_allclose(got, dW[k], rtol=1e-9, atol=1e-12 * np.abs(dW[k]).max())
+        if biases:
+            np.testing.assert_allclose(new["b"][k] - state["b"][k], db[k], rtol=1e-9, atol=1e-15)
+    return rec
+
+
 @pytest.fixture(scope="module")
 def run_1h(mnist):
     return one_example_run(mnist, (30,))
@@ -82,28 +96,15 @@ def run_1h(mnist):
 
 def test_learning_rule_matches_numpy_one_hidden(run_1h):
     p, net, state, new, res, sch = run_1h
-    rec = {k: by_neuron(v) for k, v in res.records.items() if k != "state"}
+    rec = assert_rule_matches_numpy(run_1h, 1)
     for v in rec.values():
         assert np.all(v["t"] == sch.end_t_steps[0])          # recorded at the learning step
-    dW, db = numpy_updates(p, state["W"], state["b"], rec, 1)
-    for k in range(2):
-        got = new["W"][k] - state["W"][k]
-        assert np.abs(got).max() > 0, "no learning happened"
-        np.testing.assert_allclose(got, dW[k], rtol=1e-9, atol=1e-12 * np.abs(dW[k]).max())
-        np.testing.assert_allclose(new["b"][k] - state["b"][k], db[k], rtol=1e-9, atol=1e-15)
     # feedback weights are fixed (up to the ms <-> s conversion of run arguments, 1 ulp)
     np.testing.assert_allclose(new["Y"][0], state["Y"][0], rtol=1e-15, atol=0)
 
 
 def test_learning_rule_matches_numpy_two_hidden(mnist):
-    p, net, state, new, res, sch = one_example_run(mnist, (20, 15), seed=5)
-    rec = {k: by_neuron(v) for k, v in res.records.items() if k != "state"}
-    dW, db = numpy_updates(p, state["W"], state["b"], rec, 2)
-    for k in range(3):
-        got = new["W"][k] - state["W"][k]
-        assert np.abs(got).max() > 0
-        np.testing.assert_allclose(got, dW[k], rtol=1e-9, atol=1e-12 * np.abs(dW[k]).max())
-        np.testing.assert_allclose(new["b"][k] - state["b"][k], db[k], rtol=1e-9, atol=1e-15)
+    assert_rule_matches_numpy(one_example_run(mnist, (20, 15), seed=5), 2)
 
 
 def test_window_averages_match_recorded_traces(run_1h):
@@ -204,13 +205,7 @@ def test_failed_compile_names_the_compiler_log(tmp_path):
 
 def test_runtime_device_runs_the_same_rule(mnist):
     """The debugging device (Brian2 runtime, Python loop) runs the same model and rule."""
-    p, net, state, new, res, sch = one_example_run(mnist, (10,), seed=2, device="runtime")
-    rec = {k: by_neuron(v) for k, v in res.records.items() if k != "state"}
-    dW, db = numpy_updates(p, state["W"], state["b"], rec, 1)
-    for k in range(2):
-        got = new["W"][k] - state["W"][k]
-        assert np.abs(got).max() > 0
-        np.testing.assert_allclose(got, dW[k], rtol=1e-9, atol=1e-12 * np.abs(dW[k]).max())
+    assert_rule_matches_numpy(one_example_run(mnist, (10,), seed=2, device="runtime"), 1, biases=False)
 
 
 def test_wrong_sized_run_arguments_are_rejected(mnist):
