@@ -220,7 +220,8 @@ class SegDendNetwork:
     """
 
     def __init__(self, params: ModelParams, chunk_steps: int = 100_000, device: str = "cpp_standalone",
-                 build_dir=None, record: bool = False, equation_dir=None, record_state: bool = False):
+                 build_dir=None, record: bool = False, equation_dir=None, record_state: bool = False,
+                 dense: bool | None = None):
         if params.feedback in ("symmetric", "symmetric_noise") and len(params.hidden) > 1:
             raise ParameterError("parameter 'feedback': symmetric feedback is implemented for one hidden layer only")
         if device not in ("cpp_standalone", "runtime"):
@@ -230,6 +231,11 @@ class SegDendNetwork:
         self.chunk_steps = int(chunk_steps)
         self.record = record
         self.record_state = record_state
+        # dense all-to-all kernels (brian_segdend.dense): compiled code only
+        self.dense = (device == "cpp_standalone") if dense is None else bool(dense)
+        if self.dense and device != "cpp_standalone":
+            raise ParameterError("parameter 'dense': the dense kernels exist only on the cpp_standalone device")
+        self.dense_paths = {}   # pathway name -> "dense" or "generic"
         self.dt = params.dt
         self.settle_steps = int(round(float(params.settle / params.dt)))
         min_example = min(int(round(float(params.test_duration / params.dt))),
@@ -243,7 +249,7 @@ class SegDendNetwork:
         self._n_runs = 0
         payload = {
             "sizes": params.layer_sizes, "dt": float(params.dt / ms), "steps": self.chunk_steps,
-            "capacity": self.capacity, "record": record, "record_state": record_state,
+            "capacity": self.capacity, "record": record, "record_state": record_state, "dense": self.dense,
             "files": {n: f.text for n, f in self.files.items()},
             "brian2": b2.__version__, "device": device,
             "compile_args": list(b2.prefs.codegen.cpp.extra_compile_args_gcc) + ["-funroll-loops"],
@@ -329,6 +335,8 @@ class SegDendNetwork:
         objs = []
 
         def make_group(name, n, file_names, extra_eqs, events, method, threshold=None, reset=None, order=0):
+            if threshold and self.dense:   # a source of synapses: return value of the dense kernels
+                extra_eqs = extra_eqs + "\ndense_ret : 1 (shared)\n"
             g, rt = build_group(self.files, name, n, file_names, extra_eqs, events, method, ns,
                                 threshold=threshold, reset=reset, order=order)
             self._shared_vars += [(g, r) for r in rt]
@@ -385,34 +393,22 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
         for k, (src, tgt) in enumerate(zip(spiking, targets)):
             on_pre_file = self.files["hidden_basal" if k < len(p.hidden) else "output_dendrite"]
             P_unit = "second" if k < len(p.hidden) else "second**2"
-            S = b2.Synapses(src, tgt, model=f"w : second\neta_w : 1 (shared, constant)\nP_w : {P_unit} (shared, constant)",
-                            on_pre={"pre": on_pre_file.directives["on_pre"],
-                                    "learn": L.WEIGHT_UPDATE},
-                            on_event={"pre": "spike", "learn": "end_t"},
-                            name=f"W{k}", namespace=ns)
+            S = self._projection(f"W{k}", src, tgt, f"w : second\neta_w : 1 (shared, constant)\nP_w : {P_unit} (shared, constant)",
+                                 on_pre_file.directives["on_pre"], L.WEIGHT_UPDATE, ns, objs)
             S.connect()
             self._n_syn[S.name] = len(src) * len(tgt)
-            S.learn.when = "after_resets"
-            S.learn.order = 2
             self.W.append(S)
             objs.append(S)
         self.Y = []
         symmetric = p.feedback in ("symmetric", "symmetric_noise")
         for k, d in enumerate(self.dend):
             model = "w : second"
-            on_pre = {"pre": self.files["hidden_apical"].directives["on_pre"]}
-            on_event = {"pre": "spike"}
             if symmetric:
                 model += "\neta_w : 1 (shared, constant)\nP_w : second**2 (shared, constant)"
-                on_pre["learn"] = L.FEEDBACK_UPDATE
-                on_event["learn"] = "end_t"
-            S = b2.Synapses(self.out_soma, d, model=model, on_pre=on_pre, on_event=on_event,
-                            name=f"Y{k}", namespace=ns)
+            S = self._projection(f"Y{k}", self.out_soma, d, model, self.files["hidden_apical"].directives["on_pre"],
+                                 L.FEEDBACK_UPDATE if symmetric else None, ns, objs)
             S.connect()
             self._n_syn[S.name] = len(self.out_soma) * len(d)
-            if symmetric:
-                S.learn.when = "after_resets"
-                S.learn.order = 2
             self.Y.append(S)
             objs.append(S)
 
@@ -447,6 +443,38 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
         else:
             self.net.store("start")
 
+
+    def _projection(self, name, src, tgt, model, on_pre, learn, ns, objs):
+        """All-to-all Synapses ``name`` from ``src`` to ``tgt``: spike delivery ``on_pre`` and, if
+        ``learn`` is given, that weight update on the source's ``end_t`` event (after the errors,
+        ``after_resets`` order 2). With ``self.dense``, each of the two that has the form
+        :mod:`brian_segdend.dense` handles runs as one contiguous loop per presynaptic neuron;
+        the other keeps Brian2's generic pathway. ``self.dense_paths`` records which."""
+        from . import dense as D
+        plan_pre = D.delivery_plan(on_pre, tgt) if self.dense else None
+        plan_learn = D.learning_plan(learn, model, src, tgt, ns) if (self.dense and learn is not None) else None
+        pathways, events = {}, {}
+        if plan_pre is None:
+            pathways["pre"], events["pre"] = on_pre, "spike"
+        if learn is not None and plan_learn is None:
+            pathways["learn"], events["learn"] = learn, "end_t"
+        S = b2.Synapses(src, tgt, model=model, on_pre=pathways or None, on_event=events or "spike",
+                        name=name, namespace=ns)
+        if "learn" in pathways:
+            S.learn.when = "after_resets"
+            S.learn.order = 2
+        if plan_pre is not None:
+            ns[f"dense_pre_{name}"] = D.make_delivery_function(f"dense_pre_{name}", S, src, tgt, plan_pre)
+            src.run_regularly(f"dense_ret = dense_pre_{name}(t)", when="synapses", name=f"{name}_dense_pre")
+        if plan_learn is not None:
+            ns[f"dense_learn_{name}"] = D.make_learning_function(f"dense_learn_{name}", S, src, tgt, plan_learn,
+                                                                 ns, "end_t")
+            src.run_regularly(f"dense_ret = dense_learn_{name}(t)", when="after_resets", order=2,
+                              name=f"{name}_dense_learn")
+        self.dense_paths[f"{name}.pre"] = "generic" if "pre" in pathways else "dense"
+        if learn is not None:
+            self.dense_paths[f"{name}.learn"] = "generic" if "learn" in pathways else "dense"
+        return S
 
     def _collect_dynamic_vars(self):
         """(group, name) of every state variable with a differential equation (carried between chunks)."""
@@ -510,7 +538,7 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
             assignments += [(tgt, "eta_b", eta), (tgt, "P_b", P), (tgt, "b", np.asarray(state["b"][k], float))]
         for k, S in enumerate(self.Y):
             assignments.append((S, "w", self._flat(state["Y"][k], S) * ms))
-            if hasattr(S, "learn"):
+            if "eta_w" in S.variables:   # symmetric feedback learns
                 assignments += [(S, "eta_w", rv["eta"][-1]), (S, "P_w", rv["P_output"])]
         for s in self.soma:
             assignments += [(s, "plateau_variant", rv["plateau_variant"]), (s, "plateau_window", rv["plateau_window"])]

@@ -218,3 +218,35 @@ def test_wrong_sized_run_arguments_are_rejected(mnist):
     sch = pack_chunk(phase_lengths(2, rng, 50, 2.0, 1.0), ONE_EXAMPLE_STEPS, 30, train=True)
     with pytest.raises(ValueError, match=r"W0\.w: expected 23520 values, got 21000"):
         net.run_chunk(state, mnist.test_images[:1], mnist.test_labels[:1], sch, seed=1)
+
+
+def _chunk_run(mnist, hidden, dense, steps=600, seed=4):
+    p = ModelParams(hidden=hidden)
+    net = SegDendNetwork(p, chunk_steps=steps, record_state=True, dense=dense)
+    rng = np.random.default_rng(seed)
+    state = initial_weights(p, rng)
+    sch = pack_chunk(phase_lengths(8, rng, 50, 2.0, 1.0), steps, 30, train=True)
+    new, res = net.run_chunk(state, mnist.train_images[:8], mnist.train_labels[:8], sch, seed=seed)
+    return net, state, new, res, sch
+
+
+def test_dense_kernels_equal_brian2_generic_pathways(mnist):
+    """The dense all-to-all kernels (brian_segdend.dense) and Brian2's generic Synapses
+    pathways give the same trajectories: spike delivery, learning, several examples."""
+    net_d, state, new_d, res_d, sch = _chunk_run(mnist, (20, 15), dense=True)
+    paths_d = dict(net_d.dense_paths)
+    net_g, _, new_g, res_g, _ = _chunk_run(mnist, (20, 15), dense=False)
+    assert sch.n_examples >= 4
+    assert paths_d == {"W0.pre": "dense", "W0.learn": "dense", "W1.pre": "dense", "W1.learn": "dense",
+                       "W2.pre": "dense", "W2.learn": "dense", "Y0.pre": "dense", "Y1.pre": "dense"}
+    assert set(net_g.dense_paths.values()) == {"generic"}
+    for k in range(3):
+        assert np.abs(new_d["W"][k] - state["W"][k]).max() > 0
+        np.testing.assert_allclose(new_d["W"][k], new_g["W"][k], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(new_d["b"][k], new_g["b"][k], rtol=1e-12, atol=1e-14)
+    for layer, rec in res_d.records["state"].items():
+        for v in rec:
+            if v != "t":
+                np.testing.assert_allclose(rec[v], res_g.records["state"][layer][v], rtol=1e-10, atol=1e-12,
+                                           err_msg=f"{layer}.{v}")
+    np.testing.assert_allclose(res_d.out_Vbar_f, res_g.out_Vbar_f, rtol=1e-12)
