@@ -125,15 +125,18 @@ def build_standalone(build_dir) -> float:
     return time.perf_counter() - t0
 
 
-def apply_run_args_and_seed(seed_variable) -> None:
+def apply_run_args_and_seed(seed_variable, fast_rng: bool = False) -> None:
     """Apply ``run_args`` here in the generated ``main`` and re-seed the C++ random generator
     from ``seed_variable`` (a ``(shared, constant)`` variable set through ``run_args``).
 
     Brian2's ``seed()`` is compiled into the binary, so every run of one build would draw the
     same random numbers; this makes the seed a run-time argument. Single-threaded builds only
-    (generator 0).
+    (generator 0). With ``fast_rng``, the generator of :mod:`brian_segdend.fastrng` is seeded
+    from the same value.
     """
     import brian2
     brian2.device.apply_run_args()
     arr = brian2.device.get_array_name(seed_variable)
     brian2.device.insert_code("main", f"brian::_random_generators[0].seed((unsigned long){arr}[0]);")
+    if fast_rng:
+        brian2.device.insert_code("main", f"segdend::rng_seed((uint64_t){arr}[0]);")

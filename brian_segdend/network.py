@@ -52,6 +52,7 @@ from .equations import CompartmentFile, EquationFileError, load_all, default_equ
 from .params import ModelParams, ParameterError
 from .schedule import SCHEDULE_ARRAYS, ChunkSchedule, pack_chunk
 from . import learning as L
+from . import fastrng
 from .learning import RULE_UNIT
 
 __all__ = ["SegDendNetwork", "initial_weights", "weight_recipe", "build_group", "build_hidden_layer", "RULE_UNIT", "sigmoid"]
@@ -217,11 +218,18 @@ class SegDendNetwork:
         step (used by the verification tests).
     equation_dir : path, optional
         Folder with the ``.eqs`` files.
+    dense : bool, optional
+        All-to-all spike delivery and weight updates as contiguous loops
+        (:mod:`brian_segdend.dense`; about 2x faster training). Default: on for
+        ``cpp_standalone`` (the only device that has them).
+    fast_rng : bool
+        Opt-in: ``rand()`` from :mod:`brian_segdend.fastrng` (xoshiro256+) instead of Brian2's
+        generator (cpp_standalone only; +3% measured).
     """
 
     def __init__(self, params: ModelParams, chunk_steps: int = 100_000, device: str = "cpp_standalone",
                  build_dir=None, record: bool = False, equation_dir=None, record_state: bool = False,
-                 dense: bool | None = None):
+                 dense: bool | None = None, fast_rng: bool = False):
         if params.feedback in ("symmetric", "symmetric_noise") and len(params.hidden) > 1:
             raise ParameterError("parameter 'feedback': symmetric feedback is implemented for one hidden layer only")
         if device not in ("cpp_standalone", "runtime"):
@@ -236,6 +244,12 @@ class SegDendNetwork:
         if self.dense and device != "cpp_standalone":
             raise ParameterError("parameter 'dense': the dense kernels exist only on the cpp_standalone device")
         self.dense_paths = {}   # pathway name -> "dense" or "generic"
+        # opt-in: rand() from brian_segdend.fastrng (xoshiro256+) instead of Brian2's mt19937
+        # (+3% training speed measured, benchmarks/RESULTS.md; off by default: it swaps Brian2's
+        # rand implementation while the code is generated)
+        self.fast_rng = bool(fast_rng)
+        if self.fast_rng and device != "cpp_standalone":
+            raise ParameterError("parameter 'fast_rng': the fast generator exists only on the cpp_standalone device")
         self.dt = params.dt
         self.settle_steps = int(round(float(params.settle / params.dt)))
         min_example = min(int(round(float(params.test_duration / params.dt))),
@@ -250,6 +264,7 @@ class SegDendNetwork:
         payload = {
             "sizes": params.layer_sizes, "dt": float(params.dt / ms), "steps": self.chunk_steps,
             "capacity": self.capacity, "record": record, "record_state": record_state, "dense": self.dense,
+            "fast_rng": fastrng.header_text() if self.fast_rng else False,
             "files": {n: f.text for n, f in self.files.items()},
             "brian2": b2.__version__, "device": device,
             "compile_args": list(b2.prefs.codegen.cpp.extra_compile_args_gcc) + ["-funroll-loops"],
@@ -436,9 +451,14 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
         self._dynamic_vars = self._collect_dynamic_vars()
         if self.device_name == "cpp_standalone":
             from .buildcache import apply_run_args_and_seed
-            apply_run_args_and_seed(self.input.variables["rng_seed"])
+            apply_run_args_and_seed(self.input.variables["rng_seed"], fast_rng=self.fast_rng)
             t0 = time.perf_counter()
-            self.net.run(self.chunk_steps * dt, namespace=ns)
+            if self.fast_rng:
+                fastrng.use_header()
+                with fastrng.fast_rand():
+                    self.net.run(self.chunk_steps * dt, namespace=ns)
+            else:
+                self.net.run(self.chunk_steps * dt, namespace=ns)
             self.timings["codegen_s"] = time.perf_counter() - t0
         else:
             self.net.store("start")
