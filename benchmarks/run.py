@@ -62,20 +62,31 @@ def _params(hidden, **changes):
 
 
 def _equation_dir(variant: str | None) -> str | None:
-    """A copy of equations/ with the input threshold changed (exploration), or None."""
+    """A copy of equations/ with a threshold changed (exploration), or None.
+
+    ``draw_all_pixels``: the input threshold before the change, ``rand() < rate*dt`` (a random
+    number for every pixel and step); ``thinned``: hidden and output somas spike when
+    ``rand() < phi_max*dt and rand() < phi/phi_max`` (the same probability phi*dt, as two
+    independent draws: the second draw and exp are skipped in ~80% of steps)."""
     if not variant:
         return None
     from brian_segdend.equations import default_equation_dir
     d = Path(tempfile.mkdtemp(prefix="bench-eqs-"))
     for f in Path(default_equation_dir()).glob("*.eqs"):
         shutil.copy(f, d / f.name)
-    f = d / "input_poisson.eqs"
-    text = f.read_text()
-    if variant == "skip_zero_pixels":
-        text = text.replace("#: threshold = rand() < rate*dt", "#: threshold = pixel > 0 and rand() < rate*dt")
-    else:
+    changes = {
+        "draw_all_pixels": {"input_poisson.eqs": ("#: threshold = pixel > 0 and rand() < rate*dt",
+                                                  "#: threshold = rand() < rate*dt")},
+        "thinned": {name: ("#: threshold = rand() < phi*dt", "#: threshold = rand() < phi_max*dt and rand() < phi/phi_max")
+                    for name in ("hidden_soma.eqs", "output_soma.eqs")},
+    }
+    if variant not in changes:
         raise ValueError(variant)
-    f.write_text(text)
+    for name, (old, new) in changes[variant].items():
+        text = (d / name).read_text()
+        if old not in text:
+            raise ValueError(f"{name}: '{old}' not found")
+        (d / name).write_text(text.replace(old, new))
     return str(d)
 
 
@@ -98,8 +109,15 @@ def _network(spec: dict):
     kw = {}
     if spec.get("device", "cpp_standalone") == "cpp_standalone":
         kw["build_dir"] = spec["build_dir"]
-    return SegDendNetwork(p, chunk_steps=spec["chunk_steps"], device=spec.get("device", "cpp_standalone"),
-                          equation_dir=_equation_dir(spec.get("threshold_variant")), **kw), p
+    if spec.get("dense") is not None:
+        kw["dense"] = spec["dense"]
+    if spec.get("fast_rng"):
+        kw["fast_rng"] = True
+    net = SegDendNetwork(p, chunk_steps=spec["chunk_steps"], device=spec.get("device", "cpp_standalone"),
+                         equation_dir=_equation_dir(spec.get("threshold_variant")), **kw)
+    if spec.get("no_unroll"):   # the library adds -funroll-loops when the network is made
+        b2.prefs.codegen.cpp.extra_compile_args_gcc = list(spec["flags"])
+    return net, p
 
 
 def _data(n, seed=0, train=True, scale=1.0):
@@ -523,14 +541,20 @@ def section_memory(R, a):
 
 # ------------------------------------------------------------------------------- exploration
 EXPLORE_VARIANTS = {
-    # name: spec changes (784-500-10)
+    # name: spec changes (784-500-10); the baseline is the library's default build
     "baseline": {},
-    "flags_no_math_errno_unroll": {"flags": BRIAN2_DEFAULT_FLAGS + ["-fno-math-errno", "-funroll-loops"]},
-    "flags_O2": {"flags": ["-w", "-O2", "-march=native", "-std=c++11"]},
+    "generic_pathways": {"dense": False},
+    "draw_all_pixels": {"threshold_variant": "draw_all_pixels"},
+    "brian2_default_flags": {"flags": BRIAN2_DEFAULT_FLAGS, "no_unroll": True},
+    "flags_O2": {"flags": ["-w", "-O2", "-march=native", "-std=c++11"], "no_unroll": True},
     "float32": {"float32": True},
-    "skip_zero_pixels": {"threshold_variant": "skip_zero_pixels"},
-    "skip_zero_pixels+float32": {"threshold_variant": "skip_zero_pixels", "float32": True},
+    "fast_rng": {"fast_rng": True},
+    "thinned": {"threshold_variant": "thinned"},
+    "fast_rng+thinned": {"fast_rng": True, "threshold_variant": "thinned"},
+    "fast_rng+thinned+float32": {"fast_rng": True, "threshold_variant": "thinned", "float32": True},
 }
+#: variants whose test throughput (250 ms per image) is measured too
+EXPLORE_TEST = ("baseline", "generic_pathways", "fast_rng+thinned", "fast_rng+thinned+float32")
 
 
 def section_explore(R, a):
@@ -557,7 +581,7 @@ def section_explore(R, a):
                 v["gain_vs_baseline"] = v["loop"]["median"] / base["loop"]["median"] - 1
     # test throughput (250 ms per image) of the threshold and float32 variants
     out["test"] = {}
-    for name in ("baseline", "skip_zero_pixels", "skip_zero_pixels+float32"):
+    for name in EXPLORE_TEST:
         if a.variants and name not in a.variants:
             continue
         spec = {"hidden": [500], "chunk_steps": chunk, "n_examples": 300 if a.quick else 1200, "repeats": 2,
