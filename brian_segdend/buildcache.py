@@ -95,15 +95,20 @@ def compile_error(build_dir, error: Exception) -> RuntimeError:
     return RuntimeError(f"C++ compilation failed; the compiler's output is in {log}{tail}")
 
 
-def fresh_standalone_device(directory) -> None:
+def fresh_standalone_device(directory, float_dtype=None) -> None:
     """Make Brian2's cpp_standalone device current and empty, building into ``directory``.
+
+    ``float_dtype`` (default float64) becomes Brian2's ``core.default_float_dtype``: it is set
+    on every call, so a float32 network never leaves its precision to the next build.
 
     ``brian2.device.reinit()`` acts on whichever device is current, so after a runtime-device
     simulation it would leave the standalone device's old state (e.g. "apply_run_args() can
     only be called once"). This selects the standalone device first, then resets it.
     """
     import brian2
+    import numpy as np
     configure_standalone_build()
+    brian2.prefs.core.default_float_dtype = np.float64 if float_dtype is None else float_dtype
     brian2.set_device("cpp_standalone", build_on_run=False, directory=str(directory))
     brian2.device.reinit()
     brian2.set_device("cpp_standalone", build_on_run=False, directory=str(directory))
