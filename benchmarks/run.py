@@ -95,8 +95,6 @@ def _network(spec: dict):
     import brian2 as b2
     if spec.get("flags") is not None:
         b2.prefs.codegen.cpp.extra_compile_args_gcc = list(spec["flags"])
-    if spec.get("float32"):
-        b2.prefs.core.default_float_dtype = np.float32
     if spec.get("profile"):
         orig = b2.Network.run
 
@@ -113,6 +111,8 @@ def _network(spec: dict):
         kw["dense"] = spec["dense"]
     if spec.get("fast_rng"):
         kw["fast_rng"] = True
+    if spec.get("float32"):
+        kw["precision"] = "float32"
     net = SegDendNetwork(p, chunk_steps=spec["chunk_steps"], device=spec.get("device", "cpp_standalone"),
                          equation_dir=_equation_dir(spec.get("threshold_variant")), **kw)
     if spec.get("no_unroll"):   # the library adds -funroll-loops when the network is made
@@ -551,15 +551,16 @@ EXPLORE_VARIANTS = {
     "fast_rng": {"fast_rng": True},
     "thinned": {"threshold_variant": "thinned"},
     "fast_rng+thinned": {"fast_rng": True, "threshold_variant": "thinned"},
+    "float32+fast_rng": {"float32": True, "fast_rng": True},
     "fast_rng+thinned+float32": {"fast_rng": True, "threshold_variant": "thinned", "float32": True},
 }
 #: variants whose test throughput (250 ms per image) is measured too
-EXPLORE_TEST = ("baseline", "generic_pathways", "fast_rng+thinned", "fast_rng+thinned+float32")
+EXPLORE_TEST = ("baseline", "generic_pathways", "float32", "float32+fast_rng", "fast_rng+thinned+float32")
 
 
 def section_explore(R, a):
     n = 300 if a.quick else 1000
-    out = {}
+    out = dict(R.get("explore", {})) if a.variants else {}   # a subset updates the earlier results
     chunk = DEFAULT_CHUNK
     for name, changes in EXPLORE_VARIANTS.items():
         if a.variants and name not in a.variants:
@@ -580,7 +581,7 @@ def section_explore(R, a):
             if "loop" in v:
                 v["gain_vs_baseline"] = v["loop"]["median"] / base["loop"]["median"] - 1
     # test throughput (250 ms per image) of the threshold and float32 variants
-    out["test"] = {}
+    out["test"] = dict(out.get("test", {})) if a.variants else {}
     for name in EXPLORE_TEST:
         if a.variants and name not in a.variants:
             continue
