@@ -60,7 +60,7 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
     ap.add_argument("--chunk-steps", type=int, help="time steps per compiled run (default 300000)")
     ap.add_argument("--data", help="directory of MNIST IDX files (default: $BRIAN_SEGDEND_MNIST or the embedded copy)")
     ap.add_argument("--precision", choices=["float64", "float32"],
-                    help="floating-point type of the compiled simulation (default float64; float32 is ~17%% faster)")
+                    help="floating-point type of the compiled simulation (default float64; float32 is ~13%% faster)")
     ap.add_argument("--fast-rng", action="store_true", default=None,
                     help="xoshiro256+ instead of Brian2's generator for rand() (~3%% faster; another random stream)")
     return ap

@@ -41,6 +41,7 @@ from brian2.parsing.statements import parse_statement
 from brian2.parsing.sympytools import str_to_sympy, sympy_to_str
 from brian2.codegen.generators.cpp_generator import c_data_type
 from brian2.parsing.rendering import CPPNodeRenderer
+from brian2.core.variables import ArrayVariable
 
 __all__ = ["delivery_plan", "learning_plan", "make_delivery_function", "make_learning_function"]
 
@@ -49,8 +50,13 @@ _IDENT = re.compile(r"\b[A-Za-z_]\w*\b")
 
 def _is_shared_constant(group, name) -> bool:
     var = group.variables.get(name)
-    return var is not None and getattr(var, "scalar", False) and getattr(var, "constant", False) \
-        and not getattr(var, "dynamic", False) and hasattr(var, "dtype")
+    return isinstance(var, ArrayVariable) and var.scalar and var.constant and not var.dynamic
+
+
+def _is_neuron_array(group, name) -> bool:
+    """A per-neuron variable stored in an array (not a subexpression or a shared value)."""
+    var = group.variables.get(name)
+    return isinstance(var, ArrayVariable) and not var.scalar
 
 
 def _single_statement(code: str):
@@ -76,8 +82,7 @@ def delivery_plan(on_pre: str, post_group):
     if op != "+=" or not var.endswith("_post"):
         return None
     target = var[:-len("_post")]
-    tvar = post_group.variables.get(target)
-    if tvar is None or getattr(tvar, "scalar", True) or getattr(tvar, "read_only", False):
+    if not _is_neuron_array(post_group, target) or post_group.variables[target].read_only:
         return None
     try:
         e = str_to_sympy(expr)
@@ -123,15 +128,12 @@ def learning_plan(code: str, synapse_model: str, pre_group, post_group, namespac
             return None
         for n in names - post:
             if n.endswith("_pre"):
-                v = pre_group.variables.get(n[:-4])
-                if v is None or getattr(v, "scalar", True) or not hasattr(v, "dtype"):
+                if not _is_neuron_array(pre_group, n[:-4]):
                     return None
             elif not (n in shared or _constant_value(n, namespace) is not None):
                 return None
-        for n in post:
-            v = post_group.variables.get(n[:-5])
-            if v is None or not hasattr(v, "dtype"):
-                return None
+        if not all(_is_neuron_array(post_group, n[:-5]) for n in post):
+            return None
         (col if post else row).append(f)
     if not col:
         return None

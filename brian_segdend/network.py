@@ -227,7 +227,7 @@ class SegDendNetwork:
         generator (cpp_standalone only; +3% measured).
     precision : {'float64', 'float32'}
         Floating-point type of every state variable, weight and parameter in the compiled code
-        (Brian2's ``core.default_float_dtype``). float32 trains about 17% faster (memory traffic
+        (Brian2's ``core.default_float_dtype``). float32 trains about 13% faster (memory traffic
         of the weight rows); the compiled rule then matches NumPy to float32 rounding
         (``tests/test_network.py``). cpp_standalone only.
     """
@@ -420,7 +420,7 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
             on_pre_file = self.files["hidden_basal" if k < len(p.hidden) else "output_dendrite"]
             P_unit = "second" if k < len(p.hidden) else "second**2"
             S = self._projection(f"W{k}", src, tgt, f"w : second\neta_w : 1 (shared, constant)\nP_w : {P_unit} (shared, constant)",
-                                 on_pre_file.directives["on_pre"], L.WEIGHT_UPDATE, ns, objs)
+                                 on_pre_file.directives["on_pre"], L.WEIGHT_UPDATE, ns)
             S.connect()
             self._n_syn[S.name] = len(src) * len(tgt)
             self.W.append(S)
@@ -432,7 +432,7 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
             if symmetric:
                 model += "\neta_w : 1 (shared, constant)\nP_w : second**2 (shared, constant)"
             S = self._projection(f"Y{k}", self.out_soma, d, model, self.files["hidden_apical"].directives["on_pre"],
-                                 L.FEEDBACK_UPDATE if symmetric else None, ns, objs)
+                                 L.FEEDBACK_UPDATE if symmetric else None, ns)
             S.connect()
             self._n_syn[S.name] = len(self.out_soma) * len(d)
             self.Y.append(S)
@@ -475,7 +475,7 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
             self.net.store("start")
 
 
-    def _projection(self, name, src, tgt, model, on_pre, learn, ns, objs):
+    def _projection(self, name, src, tgt, model, on_pre, learn, ns):
         """All-to-all Synapses ``name`` from ``src`` to ``tgt``: spike delivery ``on_pre`` and, if
         ``learn`` is given, that weight update on the source's ``end_t`` event (after the errors,
         ``after_resets`` order 2). With ``self.dense``, each of the two that has the form

@@ -71,7 +71,7 @@ class TrainConfig:
     device: str = "cpp_standalone"
     chunk_steps: int = 300_000        # ~2,900 training examples per compiled run
     data_source: str | None = None    # directory of IDX files (default: embedded MNIST)
-    precision: str = "float64"        # float32: ~17% faster compiled code (SegDendNetwork)
+    precision: str = "float64"        # float32: ~13% faster compiled code (SegDendNetwork)
     fast_rng: bool = False            # opt-in xoshiro256+ rand() (brian_segdend.fastrng)
     divergence_limit: float = 1e4     # |W| or |V| above this stops the run
     model: dict = field(default_factory=dict)   # ModelParams fields (plain numbers, MODEL.md units)
