@@ -139,13 +139,15 @@ def sigmoid(x):
 
 
 # ----------------------------------------------------------------------------- weights
-def weight_recipe(n_in: int, params: ModelParams) -> tuple[float, float]:
+def weight_recipe(n_in: int, params: ModelParams, rate_frac: float | None = None) -> tuple[float, float]:
     """MODEL.md's initial-weight recipe: (W_avg, W_sd) in ms for a layer with n_in inputs.
 
-    nu = init_rate_frac * phi_max * (kernel area = 1), in spikes/ms.
+    nu = rate_frac * phi_max * (kernel area = 1), in spikes/ms; ``rate_frac`` defaults to
+    ``params.init_rate_frac``.
     """
     V_avg, V_sd, b_avg = params.init_V_avg, params.init_V_sd, params.init_b_avg
-    nu = params.init_rate_frac * float(params.phi_max / (1 / ms))   # per ms, area of kappa = 1
+    frac = params.init_rate_frac if rate_frac is None else rate_frac
+    nu = frac * float(params.phi_max / (1 / ms))   # per ms, area of kappa = 1
     N = n_in
     V_sm = V_sd ** 2 + V_avg ** 2
     W_avg = (V_avg - b_avg) / (nu * N * V_avg)
@@ -159,14 +161,17 @@ def initial_weights(params: ModelParams, rng: np.random.Generator) -> dict:
     """Initial W (list, ms numbers, shape (n_post, n_pre)), b (list), Y (list, (n_hidden, n_out)).
 
     Feedback to a hidden layer of size N_h uses the recipe's W_avg, W_sd for N = N_h
-    (MODEL.md). Variants (Fig. 8): sparse (80% zeros, rest x5), symmetric (Y = W_top^T),
+    (MODEL.md). A layer fed by the input layer uses nu = ``init_rate_frac`` phi_max (the
+    recipe's 0.25); a layer fed by a hidden layer uses ``init_rate_frac_hidden`` (0.66, the
+    measured mean rate of a hidden layer with the exact kernel), so its voltages start in the
+    recipe's range instead of saturating (README, "Initial weights"). Variants (Fig. 8): sparse (80% zeros, rest x5), symmetric (Y = W_top^T),
     symmetric plus noise.
     """
     sizes = params.layer_sizes
     W, b = [], []
     for k in range(len(sizes) - 1):
         n_in, n_out = sizes[k], sizes[k + 1]
-        W_avg, W_sd = weight_recipe(n_in, params)
+        W_avg, W_sd = weight_recipe(n_in, params, None if k == 0 else params.init_rate_frac_hidden)
         W.append(W_avg + 3.465 * W_sd * rng.uniform(-1, 1, size=(n_out, n_in)))
         b.append(params.init_b_avg + 3.465 * params.init_b_sd * rng.uniform(-1, 1, size=n_out))
     Y = []
