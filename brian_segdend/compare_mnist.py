@@ -127,12 +127,15 @@ def _winner_lines(result) -> list[str]:
         ra, rb = by_size[a].get(n), by_size[b].get(n)
         if ra is None or rb is None:
             continue
+        r = {a: ra, b: rb}
         err_win = a if ra["test_error"] < rb["test_error"] else b
         speed_win = a if ra["train_examples_per_s"] > rb["train_examples_per_s"] else b
+        err_lose, speed_lose = (b if err_win == a else a), (b if speed_win == a else a)
+        # each comparison: the winner's number first
         lines.append(f"- {n} training images: lower test error: {models[err_win]['label']} "
-                     f"({ra['test_error']:.3f} vs {rb['test_error']:.3f}); faster training: "
-                     f"{models[speed_win]['label']} ({ra['train_examples_per_s']:.1f} vs "
-                     f"{rb['train_examples_per_s']:.1f} examples/s).")
+                     f"({r[err_win]['test_error']:.3f} vs {r[err_lose]['test_error']:.3f}); faster training: "
+                     f"{models[speed_win]['label']} ({r[speed_win]['train_examples_per_s']:.1f} vs "
+                     f"{r[speed_lose]['train_examples_per_s']:.1f} examples/s).")
     return lines
 
 

@@ -94,8 +94,8 @@ def test_comparison_outputs_from_hand_made_results(tmp_path):
     cmp.write_markdown(result, tmp_path / "m.md")
     text = (tmp_path / "m.md").read_text()
     assert "| 400 | 0.500 |" in text
-    assert "400 training images: lower test error: Segregated dendrites" in text
-    assert "faster training: Diehl & Cook" in text
+    assert "400 training images: lower test error: Segregated dendrites (Guerguiev et al. 2017) (0.300 vs 0.500)" in text
+    assert "faster training: Diehl & Cook 2015 (STDP, unsupervised) (75.0 vs 2.0 examples/s)" in text
     cmp.plot(result, tmp_path / "m.png")
     assert (tmp_path / "m.png").stat().st_size > 1000
     result["models"]["segdend"] = {"label": cmp.MODELS["segdend"], "runs": [], "unavailable": "missing"}
