@@ -297,22 +297,9 @@ def w_memory(spec):
     rss_file = Path(out_dir) / "binary_rss.txt"
     # the binary's own peak RSS (ru_maxrss of children also counts pre-exec images of forks)
     b2.prefs.devices.cpp_standalone.run_cmd_unix = ["/usr/bin/time", "-a", "-o", str(rss_file), "-f", "%M %e", "./main"]
-    data = None
-    if spec.get("compact_images"):
-        # prototype: images as float32, scaled in place (no float64 temporaries)
-        from brian_segdend import data as D
-        path = D.default_cache_dir() / D.CACHE_NAME
-        with np.load(path, allow_pickle=False) as z:
-            arr = {}
-            for sp in ("train", "test"):
-                x = z[f"{sp}_images"].astype(np.float32)
-                x *= np.float32(1.0 / D._PICKLE_SCALE)
-                arr[f"{sp}_images"] = x
-                arr[f"{sp}_labels"] = z[f"{sp}_labels"].astype(np.int64)
-        data = D.MNIST(source="bench-float32", **arr)
     t0 = time.perf_counter()
     try:
-        train_run(cfg, log=lambda *a: None, stop_after_chunks=1, data=data)
+        train_run(cfg, log=lambda *a: None, stop_after_chunks=1)
     except KeyboardInterrupt:
         pass
     wall = time.perf_counter() - t0
@@ -534,7 +521,6 @@ def section_memory(R, a):
     spec = {"chunk_steps": DEFAULT_CHUNK if not a.quick else 30_000, "build_root": str(BENCH_ROOT / "memory")}
     call("memory", dict(spec, prebuild_only=True))
     res = call("memory", spec)
-    res["compact_images_float32"] = call("memory", dict(spec, compact_images=True))
     R["memory"] = res
     log(f"  memory (full MNIST, one chunk): binary {res['binary_peak_rss_mb']:.0f} MB, Python {res['python_peak_rss_mb']:.0f} MB")
 
