@@ -11,8 +11,8 @@ group's spike (or event) list of that step:
 
 * **delivery**: an ``on_pre`` statement of the form ``<var>_post += w * c`` (``c`` built from
   numbers and ``(shared, constant)`` variables of the postsynaptic group, e.g.
-  ``x_b_post += w/tau_s``) becomes ``x[j] += c * w[i, j]`` for all j, called once per
-  presynaptic spike through ``run_on_event('spike', ..., when='synapses')``;
+  ``x_b_post += w/tau_s``) becomes ``x[j] += c * w[i, j]`` for all j and each presynaptic
+  neuron i that spiked in this step (in the ``synapses`` slot, like Brian2's pathway);
 * **learning**: a statement ``w -= r * q`` where ``r`` uses only presynaptic variables
   (``_pre``), shared variables of the Synapses object and constants, and ``q`` only
   postsynaptic ones (``_post``) -- :data:`brian_segdend.learning.WEIGHT_UPDATE` -- becomes
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import sympy
 import brian2 as b2
 from brian2.parsing.statements import parse_statement
@@ -145,7 +146,7 @@ def _constant_value(name, namespace):
     if v is None:
         return None
     try:
-        return float(b2.asarray(v)) if not isinstance(v, b2.Quantity) else float(v)
+        return float(np.asarray(v))   # a Quantity gives its SI value, as in the generated code
     except (TypeError, ValueError):
         return None
 
