@@ -59,7 +59,7 @@ GROUPS = {
 # Variables the network itself adds to the groups (network.py; learning.py's *_VARS are
 # added by :func:`_network_names`). A file must not define them (unless it provides them).
 _NETWORK_NAMES = {"pixel", "rng_seed", "V_b", "V_a", "E", "sbar", "eta_b", "P_b", "label",
-                  "g_E", "g_I", "w", "eta_w", "P_w", "g_teach", "dense_ret"}
+                  "g_E", "g_I", "w", "eta_w", "P_w", "g_teach", "dense_ret", "stop_flag"}
 
 
 class EquationFileError(ValueError):
