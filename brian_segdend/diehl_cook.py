@@ -496,11 +496,8 @@ w_total : 1 (shared, constant)
             self.exc.theta: self.theta * b2.volt,
             self.S_in.w: w_syn, self.S_in.d_syn: d_syn * second,
         }
-        b2.device.run(run_args=args, with_output=False)
-        for fname in list(b2.device.run_args_arrays):   # don't let argument files pile up
-            for path in (self.build_dir / "static_arrays" / fname,
-                         self.build_dir / "static_arrays" / (fname + ".lock")):
-                path.unlink(missing_ok=True)
+        from .buildcache import run_compiled
+        run_compiled(self.build_dir, args)
         if self._syn_order is None:
             i, j = np.asarray(self.S_in.i[:]), np.asarray(self.S_in.j[:])
             if not (np.array_equal(i, np.repeat(np.arange(N_INPUT), self.n_exc))

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -595,12 +594,8 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
                 view = getattr(g, name)
                 self._check_size(g, name, v)
                 run_args[view] = v
-            run_dir = f"results_{os.getpid()}"
-            # (Brian2's check for huge values after a run compares float32 arrays with 1e50,
-            # which numpy reports as an overflow)
-            with np.errstate(over="ignore"):
-                b2.device.run(directory=str(self.build_dir), results_directory=run_dir, with_output=False,
-                              run_args=run_args)
+            from .buildcache import run_compiled
+            run_compiled(self.build_dir, run_args)
         else:
             self.net.restore("start")
             self._runtime_set_timedarrays(values)
