@@ -31,7 +31,8 @@ import numpy as np
 from .data import default_cache_dir
 
 __all__ = ["ENV_BUILD_DIR", "BUILD_MARKER", "BuildError", "BuildWarning", "build_root", "build_lock",
-           "build_standalone", "check_build", "configure_compiler_cache", "run_compiled"]
+           "build_standalone", "cache_report", "check_build", "clean_cache", "configure_compiler_cache",
+           "run_compiled"]
 
 ENV_BUILD_DIR = "BRIAN_SEGDEND_BUILD_DIR"
 
@@ -93,8 +94,8 @@ def configure_standalone_build() -> None:
         brian2.prefs.codegen.cpp.extra_compile_args_gcc = flags + ["-funroll-loops"]
 
 
-def compile_error(build_dir, error: Exception) -> RuntimeError:
-    """A RuntimeError for a failed standalone compile that names the compiler log."""
+def compile_error(build_dir, error: Exception) -> "BuildError":
+    """A :class:`BuildError` for a failed standalone compile that names the compiler log."""
     log = Path(build_dir) / COMPILE_LOG
     tail = ""
     try:
@@ -103,7 +104,7 @@ def compile_error(build_dir, error: Exception) -> RuntimeError:
             tail = "; first error: " + lines[0].strip()[:300]
     except OSError:
         pass
-    return RuntimeError(f"C++ compilation failed; the compiler's output is in {log}{tail}")
+    return BuildError(f"C++ compilation failed; the compiler's output is in {log}{tail}")
 
 
 def fresh_standalone_device(directory, float_dtype=None) -> None:
@@ -318,6 +319,7 @@ def build_standalone(build_dir, log=None) -> float:
         if not (build_dir / "main").is_file() or (build_dir / "main").stat().st_size == 0:
             raise compile_error(build_dir, RuntimeError("no binary after make"))
         _write_marker(build_dir)
+        _touch(build_dir)
     took = time.perf_counter() - t0
     if fresh and log is not None:
         log(f"compiled {build_dir.name} in {took:.0f} s")
@@ -394,6 +396,7 @@ def run_compiled(build_dir, run_args: dict) -> float:
     _RESULT_DIRS.add(str(build_dir / results))
     t0 = time.perf_counter()
     with build_lock(build_dir, exclusive=False):
+        _touch(build_dir)
         problem = check_build(build_dir)
         if problem is not None:
             raise BuildError(f"build folder {build_dir} is damaged ({problem}); it is rebuilt the next "
@@ -430,3 +433,74 @@ def run_compiled(build_dir, run_args: dict) -> float:
 
 def _jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+# ----------------------------------------------------------------------------- cache command
+def _folder_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _last_used(folder: Path) -> float:
+    """When a build folder was last built or run (the mtime of its lock file, touched by both)."""
+    for p in (_lock_path(folder), folder / BUILD_MARKER, folder):
+        try:
+            return p.stat().st_mtime
+        except OSError:
+            continue
+    return 0.0
+
+
+def cache_report(root=None) -> list[dict]:
+    """One entry per build folder under :func:`build_root`: name, bytes, last use, state."""
+    root = Path(root) if root is not None else build_root(create=False)
+    out = []
+    if not root.is_dir():
+        return out
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        problem = check_build(d)
+        out.append({"name": d.name, "path": str(d), "bytes": _folder_size(d), "last_used": _last_used(d),
+                    "state": "complete" if problem is None else f"incomplete ({problem})"})
+    return out
+
+
+def clean_cache(root=None, older_than_days: float | None = None, log=print) -> int:
+    """Remove build folders (all, or those unused for ``older_than_days``); return bytes freed.
+
+    A folder in use (its lock held by a build or a run) is skipped, never removed under a
+    running binary.
+    """
+    root = Path(root) if root is not None else build_root(create=False)
+    freed = 0
+    now = time.time()
+    for entry in cache_report(root):
+        d = Path(entry["path"])
+        if older_than_days is not None and now - entry["last_used"] < older_than_days * 86400:
+            continue
+        fd = os.open(_lock_path(d), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log(f"skipped {d.name} (in use)")
+                continue
+            shutil.rmtree(d, ignore_errors=True)
+            _lock_path(d).unlink(missing_ok=True)
+            freed += entry["bytes"]
+            log(f"removed {d.name} ({entry['bytes'] / 1e6:.1f} MB)")
+        finally:
+            os.close(fd)
+    return freed
+
+
+def _touch(build_dir: Path) -> None:
+    try:
+        os.utime(_lock_path(build_dir))
+    except OSError:
+        pass

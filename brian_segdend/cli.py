@@ -9,6 +9,7 @@ fig10          the Figure 10 LTP/LTD prediction experiment
 compare        other plasticity models on the Figure 10 protocol
 compare-mnist  this model and Diehl & Cook (2015) on the same MNIST subsets
 data           summary of the MNIST data the loader finds
+cache          sizes of the compiled-network cache; --clean [--unused-days N] removes builds
 """
 
 from __future__ import annotations
@@ -146,6 +147,30 @@ def cmd_data(argv) -> int:
     return 0
 
 
+def cmd_cache(argv) -> int:
+    ap = argparse.ArgumentParser(prog="python -m brian_segdend cache",
+                                 description="Sizes of the compiled-network cache ($BRIAN_SEGDEND_BUILD_DIR, "
+                                             "default ~/.cache/brian_segdend/builds), and cleaning it.")
+    ap.add_argument("--clean", action="store_true", help="remove build folders (all, or see --unused-days)")
+    ap.add_argument("--unused-days", type=float, metavar="N",
+                    help="with --clean: only folders not built or run for N days")
+    args = ap.parse_args(argv)
+    from .buildcache import build_root, cache_report, clean_cache
+    if args.unused_days is not None and not (args.unused_days >= 0):
+        ap.error("--unused-days: must be a number >= 0")
+    root = build_root(create=False)
+    if args.clean:
+        freed = clean_cache(root, older_than_days=args.unused_days)
+        print(f"freed {freed / 1e6:.1f} MB in {root}")
+        return 0
+    entries = cache_report(root)
+    now = time.time()
+    for e in entries:
+        print(f"{e['bytes'] / 1e6:9.1f} MB  {(now - e['last_used']) / 86400:6.1f} days  {e['name']}  {e['state']}")
+    print(f"{sum(e['bytes'] for e in entries) / 1e6:9.1f} MB  in {len(entries)} build folder(s) under {root}")
+    return 0
+
+
 def _delegate(module: str, func: str = "main"):
     def run(argv):
         import importlib
@@ -165,6 +190,7 @@ COMMANDS = {
     "compare": _delegate("brian_segdend.compare"),
     "compare-mnist": _delegate("brian_segdend.compare_mnist"),
     "data": cmd_data,
+    "cache": cmd_cache,
 }
 
 
@@ -180,11 +206,17 @@ def main(argv=None) -> int:
     from .params import ParameterError
     from .train import TrainingError
     from .data import DataError
+    from .buildcache import BuildError
     try:
         return COMMANDS[argv[0]](argv[1:])
-    except (EquationFileError, ParameterError, TrainingError, DataError) as e:
+    except (EquationFileError, ParameterError, TrainingError, DataError, BuildError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\ninterrupted; the last checkpoint is kept (run again with --resume)", file=sys.stderr)
         return 130
+    except Exception:   # a bug: show it, but caught here Brian2 does not leave crash reports in /tmp
+        import traceback
+        traceback.print_exc()
+        print("error: unexpected internal error (traceback above); please report it", file=sys.stderr)
+        return 1

@@ -8,6 +8,10 @@ different numbers.
 
 import multiprocessing as mp
 import os
+import signal
+import subprocess
+import sys
+import time
 import warnings
 
 import numpy as np
@@ -216,3 +220,37 @@ def test_build_lock_excludes_builds_from_runs(tmp_path):
             else:
                 readers -= 1
     assert readers == 0 and writers == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+def test_interrupt_during_compile_stops_make_and_next_run_rebuilds(tmp_path, sig):
+    """``kill -INT``/``-TERM`` while make runs ends the run at once (exit 130 / 143),
+    leaves no compiler behind, and the half-built folder is
+    rebuilt by the next run, never used."""
+    env = dict(os.environ, BRIAN_SEGDEND_BUILD_DIR=str(tmp_path / "builds"))
+    cmd = [sys.executable, "-m", "brian_segdend", "train", "--hidden", "7", "--train-size", "30",
+           "--test-size", "20", "--chunk-steps", "3000", "--out", str(tmp_path / "run")]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((tmp_path / "builds").glob("*/compile.log")):
+        time.sleep(0.05)
+    assert list((tmp_path / "builds").glob("*/compile.log")), "make did not start"
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    try:
+        code = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("the run ignored the signal during the compile")
+    err = proc.stderr.read().decode()
+    assert code in (130, 143), err
+    assert "compilation failed" not in err
+    folder = next(p for p in (tmp_path / "builds").glob("net-*") if p.is_dir())
+    if not (folder / BUILD_MARKER).exists():
+        # no compiler of that build still running (the make process group was killed)
+        busy = subprocess.run(["pgrep", "-f", str(folder)], capture_output=True, text=True).stdout.split()
+        assert busy == []
+    done = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert check_build(folder, full=True) is None
