@@ -311,7 +311,8 @@ def build_standalone(build_dir, log=None) -> float:
             else:
                 _remove_stale_run_files(build_dir)
         if fresh and log is not None:
-            log(f"compiling {build_dir.name} (first build of this network; about 15-45 s) ...")
+            log(f"compiling {build_dir.name} (first build of this network here: up to a minute; "
+                f"seconds if ccache has it) ...")
         build_dir.mkdir(parents=True, exist_ok=True)
         (build_dir / BUILD_MARKER).unlink(missing_ok=True)
         brian2.device.build(run=False, directory=str(build_dir), compile=False, with_output=False)

@@ -456,7 +456,7 @@ w_total : 1 (shared, constant)
 
     def _build(self):
         from .buildcache import build_standalone
-        self.timings["build_s"] = build_standalone(self.build_dir)
+        self.timings["build_s"] = build_standalone(self.build_dir, log=print)
 
     # ------------------------------------------------------------------ running
     @property

@@ -360,7 +360,7 @@ class Fig10Model:
         if self._built:
             return
         from .buildcache import build_standalone
-        self.timings["build_s"] = build_standalone(self.build_dir)
+        self.timings["build_s"] = build_standalone(self.build_dir, log=print)
         self._built = True
 
     def schedules(self, protocols=None) -> dict:

@@ -521,12 +521,16 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
         return out
 
     # ------------------------------------------------------------------ building
-    def build(self):
-        """Generate and compile the C++ project (cached: unchanged code does not recompile)."""
+    def build(self, log=print):
+        """Generate and compile the C++ project (cached: unchanged code does not recompile).
+
+        ``log`` receives a line before a first build in this folder and its time after
+        (``None``: silent).
+        """
         if self.device_name != "cpp_standalone" or self._built:
             return
         from .buildcache import build_standalone
-        self.timings["build_s"] = build_standalone(self.build_dir)
+        self.timings["build_s"] = build_standalone(self.build_dir, log=log)
         self._built = True
 
     # ------------------------------------------------------------------ running

@@ -426,7 +426,7 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
     net = SegDendNetwork(params, chunk_steps=config.chunk_steps, device=config.device,
                          precision=config.precision, fast_rng=config.fast_rng)
     t_build = time.perf_counter()
-    net.build()
+    net.build(log=log)
     build_s = time.perf_counter() - t_build
 
     if meta is None:

@@ -254,3 +254,40 @@ def test_interrupt_during_compile_stops_make_and_next_run_rebuilds(tmp_path, sig
     done = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert check_build(folder, full=True) is None
+
+
+def _fake_build(root, name, age_days=0.0):
+    d = root / name
+    (d / "static_arrays").mkdir(parents=True)
+    (d / "main").write_bytes(b"\x7fELF" + b"x" * 1000)
+    (d / "static_arrays" / "sch_ex_values").write_bytes(b"y" * 800)
+    buildcache._write_marker(d)
+    buildcache._touch(d)
+    lock = buildcache._lock_path(d)
+    lock.touch()
+    t = time.time() - age_days * 86400
+    os.utime(lock, (t, t))
+    return d
+
+
+def test_cache_command_reports_and_cleans(tmp_path, monkeypatch, capsys):
+    from brian_segdend.cli import main
+    root = tmp_path / "builds"
+    old = _fake_build(root, "net-old", age_days=10)
+    new = _fake_build(root, "net-new", age_days=0)
+    broken = _fake_build(root, "net-broken", age_days=0)
+    (broken / "main").write_bytes(b"")
+    monkeypatch.setenv(buildcache.ENV_BUILD_DIR, str(root))
+    assert main(["cache"]) == 0
+    out = capsys.readouterr().out
+    assert "net-old" in out and "net-new" in out and "3 build folder(s)" in out
+    assert "net-broken" in out and "incomplete" in out
+    assert main(["cache", "--clean", "--unused-days", "5"]) == 0
+    assert not old.exists() and new.exists() and broken.exists()
+    # a folder in use (its lock held, as during a run) is never removed
+    with buildcache.build_lock(new, exclusive=False):
+        assert main(["cache", "--clean"]) == 0
+    assert new.exists() and not broken.exists()
+    assert "skipped net-new (in use)" in capsys.readouterr().out
+    assert main(["cache", "--clean"]) == 0
+    assert not new.exists()
