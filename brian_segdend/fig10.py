@@ -632,13 +632,32 @@ def run_experiment(cfg: Fig10Config, params: ModelParams | None = None, model: F
                    "cpp_seeds": cpp_seeds, "apical_weight_ms": states[0]["w_apical"],
                    "forward_window_ms": [float(p.settle / ms), cfg.phase_ms],
                    "target_window_ms": [cfg.phase_ms + float(p.settle / ms), cfg.trial_ms],
-                   "params": p.to_mapping(), "build_dir": str(model.build_dir)},
+                   "params": _effective_params(p, cfg, eta), "build_dir": str(model.build_dir)},
         "timing": {"codegen_s": model.timings.get("codegen_s"), "build_s": build_s,
                    "compile_s": model.timings.get("build_s"), "runs": n_runs, "run_s": run_s,
                    "per_run_s": run_s / max(n_runs, 1), "experiment_s": total_s - build_s},
     }
     extras = {"traces": traces, "protocols": protos, "schedules": model.schedules()}
     return out, extras
+
+
+def _effective_params(p: ModelParams, cfg: Fig10Config, eta: float) -> dict:
+    """The model parameters this experiment ran with (plain numbers in MODEL.md's units).
+
+    The protocol's own values replace the model defaults they override (``g_a``, the phase
+    length, the hidden learning rate); training-only entries (layer sizes, Wald phase extras,
+    test duration, feedback variant, learning rates of other layers) are left out: here every
+    neuron is an independent hidden neuron and both phases last exactly ``phase_ms``.
+    """
+    eff = p.to_mapping()
+    for key in ("n_input", "hidden", "n_output", "wald_mean", "wald_scale", "test_duration", "feedback",
+                "feedback_noise", "eta", "learning_rates", "init_rate_frac_hidden"):
+        eff.pop(key, None)
+        eff.get("units", {}).pop(key, None)
+    eff["g_a"] = float(cfg.g_a)
+    eff["phase_min"] = float(cfg.phase_ms)
+    eff["eta_hidden"] = float(eta)
+    return eff
 
 
 # ----------------------------------------------------------------------------- figures

@@ -161,3 +161,16 @@ def test_command_line_and_validation():
         Fig10Config(basal_rate=300.0).validate(ModelParams(hidden=(1,)))
     with pytest.raises(ParameterError, match="phase_ms"):
         Fig10Config(phase_ms=20.0).validate(ModelParams(hidden=(1,)))
+
+
+def test_json_records_the_effective_parameters(fig10):
+    """config.params holds what the run used, not the model defaults it overrode."""
+    cfg, params = fig10["cfg"], fig10["params"]
+    p = fig10["results"]["config"]["params"]
+    assert p["g_a"] == cfg.g_a and p["phase_min"] == cfg.phase_ms
+    assert p["eta_hidden"] == params.learning_rates[0]
+    assert "hidden" not in p and "test_duration" not in p
+    changed = Fig10Config(**{**SMALL, "g_a": 0.05, "phase_ms": 80.0})
+    from brian_segdend.fig10 import _effective_params
+    q = _effective_params(params, changed, 0.1)
+    assert q["g_a"] == 0.05 and q["phase_min"] == 80.0 and q["eta_hidden"] == 0.1
