@@ -15,7 +15,7 @@ Output folder
 ``weights.npz``        final W0.., b0.., Y0.. (ms and plain numbers)
 ``learning_curve.png`` test error per epoch
 ``checkpoint.npz``     last chunk boundary (``checkpoint.prev.npz``: the one before)
-``run.lock``           present while a run owns the folder
+``run.lock``           locked (flock) while a run owns the folder
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import numpy as np
 from brian2 import ms
 
 from .params import ModelParams, ParameterError
+from .safeio import atomic_open, atomic_write_text, open_nofollow, remove_file, savefig_atomic
 from .schedule import pack_chunk, phase_lengths
 
 __all__ = ["TrainConfig", "TrainingError", "CheckpointError", "RunLockedError", "DivergenceError",
@@ -200,21 +201,16 @@ def save_checkpoint(path, state: dict, meta: dict):
     arrays = _state_arrays(state)
     meta_s = json.dumps(meta, sort_keys=True)
     digest = _digest(arrays, meta_s)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
+    prev = path.with_name(path.stem + ".prev.npz")
+    # the new file is complete (and on disk) under checkpoint.tmp before anything is renamed;
+    # renames replace links, never write through them (safeio)
+    with atomic_open(path, tmp=path.with_suffix(".tmp"), fsync=True) as f:
         np.savez(f, __meta__=np.frombuffer(meta_s.encode(), dtype=np.uint8),
                  __sha256__=np.frombuffer(digest.encode(), dtype=np.uint8), **arrays)
         f.flush()
         os.fsync(f.fileno())
-    if path.exists():
-        os.replace(path, path.with_name(path.stem + ".prev.npz"))
-    os.replace(tmp, path)
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-        os.fsync(dfd)
-        os.close(dfd)
-    except OSError:
-        pass
+        if os.path.lexists(path):
+            os.replace(path, prev)
 
 
 def load_checkpoint(path) -> tuple[dict, dict]:
@@ -238,60 +234,76 @@ def load_checkpoint(path) -> tuple[dict, dict]:
 
 # -------------------------------------------------------------------------- lock
 class RunLock:
-    """``run.lock`` holding host and pid; a lock whose process is gone is stale and replaced."""
+    """An exclusive ``flock`` on ``run.lock`` in the output folder, held for the whole run.
+
+    The kernel releases the lock when the holding process ends, however it ends (even
+    ``kill -9``), so there is no stale-lock guessing: a lock file nobody holds is simply
+    taken over. The file holds the holder's pid and host, only to name it in the error
+    message of a second run. It is opened with ``O_NOFOLLOW`` (a planted link is refused)
+    and removed when the lock is released; a process that locked a file just removed by
+    the previous holder notices that the path now names another file and tries again.
+    """
 
     def __init__(self, folder: Path):
         self.path = Path(folder) / "run.lock"
         self.held = False
+        self._fd = None
 
     def acquire(self):
-        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
-        for _ in range(2):
+        import fcntl
+        for _ in range(100):
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                other = self._read()
-                if other and self._alive(other):
-                    raise RunLockedError(
-                        f"{self.path}: another run (pid {other.get('pid')} on {other.get('host')}) is using "
-                        f"this output folder; wait for it or choose another --out") from None
-                print(f"note: removing stale lock {self.path} (pid {other.get('pid') if other else '?'} is gone)",
-                      file=sys.stderr)
-                try:
-                    self.path.unlink()
-                except FileNotFoundError:
-                    pass
+                fd = open_nofollow(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as e:
+                raise TrainingError(f"{self.path}: cannot open the run lock ({e.strerror or e})") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                other = self._read_fd(fd)
+                os.close(fd)
+                who = (f"pid {other.get('pid')} on {other.get('host')}" if other else "a process that is starting")
+                raise RunLockedError(
+                    f"{self.path}: another run ({who}) is using this output folder; wait for it or "
+                    f"choose another --out") from None
+            except OSError as e:
+                os.close(fd)
+                raise TrainingError(f"{self.path}: cannot lock ({e.strerror or e}; a file system without "
+                                    f"locks?)") from None
+            try:
+                same = os.path.samestat(os.fstat(fd), os.lstat(self.path))
+            except FileNotFoundError:
+                same = False
+            if not same:          # the previous holder removed the file after we opened it
+                os.close(fd)
                 continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(me, f)
+            previous = self._read_fd(fd)
+            if previous:
+                print(f"note: {self.path} was left by pid {previous.get('pid')} on {previous.get('host')}, "
+                      f"which ended without releasing it (stale lock; taken over)", file=sys.stderr)
+            me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(me).encode(), 0)
+            self._fd = fd
             self.held = True
             return self
-        raise RunLockedError(f"{self.path}: could not take the lock")
-
-    def _read(self):
-        try:
-            return json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return None
+        raise RunLockedError(f"{self.path}: could not take the lock (the file keeps being replaced)")
 
     @staticmethod
-    def _alive(info) -> bool:
-        if info.get("host") != socket.gethostname():
-            return True      # cannot tell for another machine: assume alive
+    def _read_fd(fd):
         try:
-            os.kill(int(info["pid"]), 0)
-        except (ProcessLookupError, ValueError, KeyError, TypeError):
-            return False
-        except PermissionError:
-            return True
-        return True
+            return json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
+        except (OSError, ValueError):
+            return None
 
     def release(self):
         if self.held:
             try:
-                self.path.unlink()
-            except FileNotFoundError:
+                if os.path.samestat(os.fstat(self._fd), os.lstat(self.path)):
+                    os.unlink(self.path)      # while still locked: nobody can hold this file next
+            except OSError:
                 pass
+            os.close(self._fd)                # releases the flock
+            self._fd = None
             self.held = False
 
     def __enter__(self):
@@ -385,8 +397,7 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
                             f"or --force to start again")
     if force:
         for f in (results_path, ckpt, ckpt.with_name("checkpoint.prev.npz")):
-            if f.exists():
-                f.unlink()
+            remove_file(f)      # a link is removed, not followed
 
     params = config.model_params()
     cfg_dict = config.to_dict()
@@ -519,16 +530,12 @@ def _config_key(cfg_dict: dict) -> str:
 
 
 def _atomic_write_text(path: Path, text: str):
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, text, tmp=path.with_suffix(path.suffix + ".tmp"))
 
 
 def _write_weights(path: Path, state: dict):
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
+    with atomic_open(path, tmp=path.with_suffix(".tmp")) as f:
         np.savez(f, **{k: v for k, v in _state_arrays(state).items() if not k.startswith("dyn:")})
-    os.replace(tmp, path)
 
 
 def _save_learning_curve(results: dict, path: Path):
@@ -538,5 +545,7 @@ def _save_learning_curve(results: dict, path: Path):
     from .plotting import plot_learning_curve
     fig, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
     plot_learning_curve(ax, results)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        savefig_atomic(fig, path, dpi=120)
+    finally:
+        plt.close(fig)
