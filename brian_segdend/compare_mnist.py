@@ -31,6 +31,8 @@ import sys
 import time
 from pathlib import Path
 
+from .safeio import atomic_write_text, savefig_atomic
+
 __all__ = ["main", "run_comparison", "write_markdown", "plot"]
 
 MODELS = {"diehl_cook": "Diehl & Cook 2015 (STDP, unsupervised)",
@@ -160,7 +162,7 @@ def write_markdown(result, path: Path) -> None:
         lines += ["", "Diehl & Cook also needs a label-assignment pass over the training images (learning "
                   "off) before it can classify; not included in its training time above: " + "; ".join(extra) + "."]
     lines += ["", "## Where each model wins", ""] + _winner_lines(result) + [""]
-    path.write_text("\n".join(lines))
+    atomic_write_text(path, "\n".join(lines))
 
 
 def plot(result, path: Path) -> None:
@@ -190,7 +192,7 @@ def plot(result, path: Path) -> None:
     ax1.legend(fontsize=7, frameon=False)
     fig.suptitle(f"MNIST, {result['test_size']} test images", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=150)
+    savefig_atomic(fig, path, dpi=150)
     plt.close(fig)
 
 
@@ -215,7 +217,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     result = run_comparison(args.train_sizes, args.test_size, args.n_exc, args.seed)
-    (args.out / "mnist_comparison.json").write_text(json.dumps(result, indent=2))
+    atomic_write_text(args.out / "mnist_comparison.json", json.dumps(result, indent=2))
     write_markdown(result, args.out / "mnist_comparison.md")
     plot(result, args.out / "mnist_comparison.png")
     print(f"wrote {args.out}/mnist_comparison.{{json,md,png}}")

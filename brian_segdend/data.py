@@ -421,14 +421,14 @@ def _write_cache(path: Path, data: MNIST) -> None:
         arrays[f"{split}_images"] = scaled.astype(np.uint8)
         arrays[f"{split}_labels"] = getattr(data, f"{split}_labels").astype(np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-    digest = _sha256(tmp)
-    os.replace(tmp, path)
-    side_tmp = path.with_name(f".{path.name}.sha256.{os.getpid()}.tmp")
-    side_tmp.write_text(f"{digest}  {path.name}\n")
-    os.replace(side_tmp, _sidecar(path))
+    from .safeio import atomic_open, atomic_write_text
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    digest = hashlib.sha256(buf.getvalue()).hexdigest()
+    with atomic_open(path, tmp=path.with_name(f".{path.name}.{os.getpid()}.tmp")) as f:
+        f.write(buf.getvalue())
+    atomic_write_text(_sidecar(path), f"{digest}  {path.name}\n",
+                      tmp=path.with_name(f".{path.name}.sha256.{os.getpid()}.tmp"))
 
 
 def _read_cache(path: Path) -> MNIST:

@@ -68,6 +68,7 @@ from . import learning as L
 from .equations import EquationFileError, default_equation_dir, load_all
 from .network import build_group, build_hidden_layer, weight_recipe
 from .params import ModelParams, ParameterError
+from .safeio import atomic_write_text, savefig_atomic
 from .schedule import pack_chunk
 
 __all__ = ["Fig10Config", "Protocol", "CONDITIONS", "make_protocols", "apical_schedule", "Fig10Model",
@@ -672,7 +673,7 @@ def make_figures(results: dict, extras: dict, out_dir: Path) -> list[Path]:
                   f"    (active afferents, mean ± SEM over n = {results['conditions']['early_apical']['n']} "
                   f"neurons x trials)", loc="left")
     paths = [out_dir / "fig10.png", out_dir / "fig10_sweep.png"]
-    fig.savefig(paths[0], dpi=130)
+    savefig_atomic(fig, paths[0], dpi=130)
     plt.close(fig)
 
     fig, axs = plt.subplots(2, 2, figsize=(12, 9), constrained_layout=True)
@@ -688,7 +689,7 @@ def make_figures(results: dict, extras: dict, out_dir: Path) -> list[Path]:
     axs[1, 0].set_title(f"C  Onset x offset (g_a = {g_main:g}/ms)", loc="left")
     P.plot_rate_sweep(ax=axs[1, 1], rows=results["basal_rate_sweep"], labels=P.CONDITION_LABELS)
     axs[1, 1].set_title(f"D  Basal rate (g_a = {g_main:g}/ms)", loc="left")
-    fig.savefig(paths[1], dpi=110)
+    savefig_atomic(fig, paths[1], dpi=110)
     plt.close(fig)
     return paths
 
@@ -761,7 +762,7 @@ def write_outputs(results: dict, extras: dict, out: Path, figures: bool = True) 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "fig10.json"
-    path.write_text(json.dumps(_finite(results), indent=1, default=_json_default))
+    atomic_write_text(path, json.dumps(_finite(results), indent=1, default=_json_default))
     written = [path]
     if figures:
         written += make_figures(results, extras, out)

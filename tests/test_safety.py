@@ -162,3 +162,23 @@ def test_temporary_file_raced_in_is_not_followed(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         safeio.atomic_write_text(tmp_path / "f.txt", "x")
     assert victim.read_text() == "precious"
+
+
+def test_fig10_and_figure_writers_replace_links(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from brian_segdend import fig10
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("fig10.json", "fig10.json.tmp", "plot.png", "plot.png.tmp"):
+        (out / name).symlink_to(victim)
+    fig10.write_outputs({"conditions": {}, "x": float("nan")}, {}, out, figures=False)
+    fig, ax = plt.subplots()
+    safeio.savefig_atomic(fig, out / "plot.png")
+    plt.close(fig)
+    assert victim.read_text() == "precious"
+    assert json.loads((out / "fig10.json").read_text())["x"] is None
+    assert (out / "plot.png").read_bytes()[:4] == b"\x89PNG"
