@@ -105,6 +105,7 @@ from pathlib import Path
 import numpy as np
 import brian2 as b2
 from brian2 import Hz, ms, second
+from .options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
 from .safeio import atomic_write_text, savefig_atomic
 from .fig10 import _finite, _json_default   # strict JSON (NaN -> null, numpy -> Python)
 
@@ -785,14 +786,14 @@ def write_outputs(results: dict, out: Path) -> list:
 # ----------------------------------------------------------------------------- command line
 def _parser() -> argparse.ArgumentParser:
     d = ProtocolConfig()
-    ap = argparse.ArgumentParser(prog="python -m brian_segdend compare",
+    ap = OneLineParser(prog="python -m brian_segdend compare",
                                  description="Pair STDP, Clopath voltage STDP, Urbanczik-Senn dendritic prediction "
                                              "and the segregated-dendrite model on the Figure 10 protocol. Writes "
                                              "comparison.json, comparison.md, comparison.png and models.md.")
     ap.add_argument("--out", type=Path, default=Path("results/compare"), help="output folder (default: %(default)s)")
-    ap.add_argument("--n-neurons", type=int, default=None, help=f"neurons per condition and trial (default {d.n_neurons}; quick 20)")
-    ap.add_argument("--trials", type=int, default=None, help=f"trials (default {d.trials}; quick 2)")
-    ap.add_argument("--seed", type=int, default=d.seed, help="seed (default: %(default)s)")
+    ap.add_argument("--n-neurons", type=positive_int, default=None, help=f"neurons per condition and trial (default {d.n_neurons}; quick 20)")
+    ap.add_argument("--trials", type=positive_int, default=None, help=f"trials (default {d.trials}; quick 2)")
+    ap.add_argument("--seed", type=seed_int, default=d.seed, help="seed (default: %(default)s)")
     ap.add_argument("--models", nargs="+", default=["stdp", "clopath", "urbanczik_senn", "segdend"],
                     choices=list(MODELS), help="models to run (default: all)")
     ap.add_argument("--quick", action="store_true", help="small populations (smoke test)")

@@ -31,6 +31,7 @@ import sys
 import time
 from pathlib import Path
 
+from .options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
 from .safeio import atomic_write_text, savefig_atomic
 
 __all__ = ["main", "run_comparison", "write_markdown", "plot"]
@@ -208,11 +209,11 @@ def _sizes(text: str) -> list[int]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m brian_segdend compare-mnist", description=__doc__.split("\n\n")[0])
+    ap = OneLineParser(prog="python -m brian_segdend compare-mnist", description=__doc__.split("\n\n")[0])
     ap.add_argument("--train-sizes", type=_sizes, default=[100, 400], help="comma-separated (default 100,400)")
-    ap.add_argument("--test-size", type=int, default=500)
-    ap.add_argument("--n-exc", type=int, default=100, help="Diehl & Cook excitatory neurons")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--test-size", type=positive_int, default=500)
+    ap.add_argument("--n-exc", type=positive_int, default=100, help="Diehl & Cook excitatory neurons")
+    ap.add_argument("--seed", type=seed_int, default=0)
     ap.add_argument("--out", type=Path, default=Path("results/compare_diehl_cook"))
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
