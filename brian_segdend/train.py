@@ -169,19 +169,21 @@ class TrainConfig:
                     f"{self.chunk_steps}; a chunk must hold at least one example")
 
     def estimate_memory(self, params: ModelParams | None = None) -> int:
-        """Rough peak bytes of a run besides the data set: weights and chunk schedules.
+        """Rough peak bytes of a run besides the data set: synapses and chunk schedules.
 
-        Weights (W and the feedback Y, float64) exist about four times at once: the Python
-        state, the state the compiled run returns, the compiled program's copy and the
-        checkpoint being written. Each time step of a chunk has ten schedule entries in
-        Python and in the compiled program.
+        Each weight (W and the feedback Y) costs about 56 bytes: float64 values in the Python
+        state, in the state a compiled run returns, in the checkpoint being written and in the
+        compiled program (4 x 8), the program's pre/post indices (2 x 4) and Brian2's int64
+        index arrays while the synapses are created (2 x 8). Each time step of a chunk has ten
+        float64 schedule entries, in Python and in the compiled program; each example of a
+        chunk an image row, likewise.
         """
         params = params or self.model_params()
         sizes = params.layer_sizes
         weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
         feedback = sum(sizes[k] * sizes[-1] for k in range(1, len(sizes) - 1))
         capacity = self.chunk_steps // max(1, 2 * params.steps("phase_min")) + 1
-        return int(8 * (4 * (weights + feedback) + 2 * 10 * self.chunk_steps + 2 * capacity * sizes[0]))
+        return int(56 * (weights + feedback) + 2 * 8 * (10 * self.chunk_steps + capacity * sizes[0]))
 
     def check_resources(self, data, available: int | None = None):
         """Sizes against the data set and memory; raise ParameterError before anything is built."""
