@@ -55,7 +55,11 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
 def config_from_args(args) -> "TrainConfig":
     from .train import TrainConfig, load_config_file
     values = load_config_file(args.config) if args.config else {}
-    model = dict(values.pop("model", {}) or {})
+    model = values.pop("model", None) or {}
+    if not isinstance(model, dict):
+        from .params import ParameterError
+        raise ParameterError(f"{args.config}: parameter 'model': must be a table of model parameters, got {model!r}")
+    model = dict(model)
     direct = {"hidden": args.hidden, "train_size": args.train_size, "test_size": args.test_size,
               "epochs": args.epochs, "seed": args.seed, "out": args.out, "device": args.device,
               "chunk_steps": args.chunk_steps, "data_source": args.data, "precision": args.precision,

@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from .options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
+from .options import OneLineParser, fail, finite_float, nonneg_int, positive_int, seed_int
 from .safeio import atomic_write_text, savefig_atomic
 
 __all__ = ["main", "run_comparison", "write_markdown", "plot"]
@@ -216,7 +216,13 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=seed_int, default=0)
     ap.add_argument("--out", type=Path, default=Path("results/compare_diehl_cook"))
     args = ap.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    # MNIST's sizes (both models draw class-stratified subsets of the standard sets)
+    if max(args.train_sizes) > 60_000:
+        return fail(f"--train-sizes: {max(args.train_sizes)} images asked for, MNIST has 60000 training images")
+    if args.test_size > 10_000:
+        return fail(f"--test-size: {args.test_size} images asked for, MNIST has 10000 test images")
+    from .train import check_output_folder
+    check_output_folder(args.out)
     result = run_comparison(args.train_sizes, args.test_size, args.n_exc, args.seed)
     atomic_write_text(args.out / "mnist_comparison.json", json.dumps(result, indent=2))
     write_markdown(result, args.out / "mnist_comparison.md")
