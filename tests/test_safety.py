@@ -182,3 +182,54 @@ def test_fig10_and_figure_writers_replace_links(tmp_path):
     assert victim.read_text() == "precious"
     assert json.loads((out / "fig10.json").read_text())["x"] is None
     assert (out / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# -------------------------------------------------------------------------- signals
+_SLOW_TRAIN = """
+import sys, time
+import brian_segdend.data as d
+real = d.load_mnist
+def slow(*a, **k):
+    print("ready", flush=True)
+    time.sleep(4)
+    return real(*a, **k)
+d.load_mnist = slow
+from brian_segdend.cli import main
+sys.exit(main(["train", "--hidden", "10", "--train-size", "70000", "--out", sys.argv[1]]))
+"""
+
+
+def _start_slow_train(tmp_path, ignore_int=False):
+    """A train command that waits 4 s while loading data, then stops on a configuration error
+    (--train-size 70000 > 60000): a signal arrives while it waits, nothing is ever built."""
+    import signal
+    import subprocess
+    import sys
+
+    def preexec():
+        if ignore_int:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)    # as nohup / a background job inherits it
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_TRAIN, str(tmp_path / "out")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=preexec)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def test_sigint_ignored_by_the_parent_stays_ignored(tmp_path):
+    """Before: Brian2's handler called the inherited SIG_IGN and crashed (TypeError, exit 1)."""
+    import signal
+    proc = _start_slow_train(tmp_path, ignore_int=True)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, err                      # went on to the configuration error
+    assert "Traceback" not in err and "60000" in err
+
+
+@pytest.mark.parametrize("sig,code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_interrupt_exit_codes(tmp_path, sig, code):
+    import signal
+    proc = _start_slow_train(tmp_path)
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, err
+    assert "Traceback" not in err and "the last checkpoint is kept" in err
