@@ -310,15 +310,27 @@ def save_checkpoint(path, state: dict, meta: dict):
     meta_s = json.dumps(meta, sort_keys=True)
     digest = _digest(arrays, meta_s)
     prev = path.with_name(path.stem + ".prev.npz")
-    # the new file is complete (and on disk) under checkpoint.tmp before anything is renamed;
-    # renames replace links, never write through them (safeio)
+    # the new file is complete (and on disk) under checkpoint.tmp before it is renamed onto
+    # checkpoint.npz; renames replace links, never write through them (safeio)
     with atomic_open(path, tmp=path.with_suffix(".tmp"), fsync=True) as f:
         np.savez(f, __meta__=np.frombuffer(meta_s.encode(), dtype=np.uint8),
                  __sha256__=np.frombuffer(digest.encode(), dtype=np.uint8), **arrays)
-        f.flush()
-        os.fsync(f.fileno())
         if os.path.lexists(path):
-            os.replace(path, prev)
+            _keep_previous(path, prev)
+
+
+def _keep_previous(path: Path, prev: Path):
+    """Make ``prev`` the current ``path`` while ``path`` stays in place (a hard link, renamed
+    onto ``prev``), so that a checkpoint exists at every moment; a file system without hard
+    links gets a rename (``path`` is then missing until the new one is renamed in)."""
+    tmp = prev.with_name(prev.name + ".tmp")
+    remove_file(tmp)
+    try:
+        os.link(path, tmp, follow_symlinks=False)
+        os.replace(tmp, prev)
+    except OSError:
+        remove_file(tmp)
+        os.replace(path, prev)
 
 
 def load_checkpoint(path) -> tuple[dict, dict]:

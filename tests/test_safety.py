@@ -90,7 +90,8 @@ def _hold_and_die(folder):
 
 # -------------------------------------------------------------------------- symbolic links
 OUTPUT_NAMES = ["checkpoint.npz", "checkpoint.tmp", "checkpoint.prev.npz", "weights.npz", "weights.tmp",
-                "results.json", "results.json.tmp", "learning_curve.png", "learning_curve.png.tmp"]
+                "results.json", "results.json.tmp", "learning_curve.png", "learning_curve.png.tmp",
+                "checkpoint.prev.npz.tmp"]
 
 
 def _plant_links(folder: Path, outside: Path) -> dict:
@@ -124,7 +125,8 @@ def test_outputs_never_written_through_links(tmp_path):
         assert target.read_bytes() == b"precious " + name.encode(), name
     for name in ("checkpoint.npz", "checkpoint.prev.npz", "weights.npz", "results.json", "learning_curve.png"):
         assert (out / name).is_file() and not (out / name).is_symlink(), name
-    for name in ("checkpoint.tmp", "weights.tmp", "results.json.tmp", "learning_curve.png.tmp"):
+    for name in ("checkpoint.tmp", "weights.tmp", "results.json.tmp", "learning_curve.png.tmp",
+                 "checkpoint.prev.npz.tmp"):
         assert not os.path.lexists(out / name), name      # stale temporary links removed, nothing left
     assert load_checkpoint(out / "checkpoint.npz")[1] == {"epoch": 1}
     assert load_checkpoint(out / "checkpoint.prev.npz")[1] == {"epoch": 0}
