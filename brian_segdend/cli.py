@@ -19,46 +19,32 @@ import sys
 import time
 from pathlib import Path
 
+from .options import (OneLineParser, fail, float_list, int_list, nonneg_float, positive_float, positive_int,
+                      seed_int)
+
 __all__ = ["main", "train_parser", "config_from_args"]
 
 
-def _int_list(text: str) -> tuple:
-    text = text.strip()
-    if text in ("0", "", "none"):
-        return ()
-    try:
-        return tuple(int(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-
-
-def _float_list(text: str) -> tuple:
-    try:
-        return tuple(float(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-
-
 def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog=prog, description="Train the segregated-dendrite network on MNIST "
+    ap = OneLineParser(prog=prog, description="Train the segregated-dendrite network on MNIST "
                                  "(compiled with Brian2 cpp_standalone; checkpoints after every chunk).")
     ap.add_argument("--config", help="TOML or YAML file with parameters (command-line options override it)")
-    ap.add_argument("--hidden", type=_int_list, help="hidden layer sizes, e.g. 500 or 500,100; 0 for none (default 500)")
-    ap.add_argument("--train-size", type=int, help="training images (class-stratified subset; default 10000)")
-    ap.add_argument("--test-size", type=int, help="test images (default 2000)")
-    ap.add_argument("--epochs", type=int, help="epochs (default 1)")
-    ap.add_argument("--seed", type=int, help="seed for everything (default 1)")
+    ap.add_argument("--hidden", type=int_list, help="hidden layer sizes, e.g. 500 or 500,100; 0 for none (default 500)")
+    ap.add_argument("--train-size", type=positive_int, help="training images (class-stratified subset; default 10000)")
+    ap.add_argument("--test-size", type=positive_int, help="test images (default 2000)")
+    ap.add_argument("--epochs", type=positive_int, help="epochs (default 1)")
+    ap.add_argument("--seed", type=seed_int, help="seed for everything (default 1)")
     ap.add_argument("--out", help="output folder (default results/train)")
     ap.add_argument("--resume", action="store_true", help="continue from the folder's last checkpoint")
     ap.add_argument("--force", action="store_true", help="overwrite a finished run or a checkpoint in the folder")
-    ap.add_argument("--eta", type=_float_list, help="learning rates bottom to top, e.g. 0.21,0.21 (default: Table 1)")
-    ap.add_argument("--g-a", type=float, help="apical -> soma conductance in 1/ms (default 0; paper: 0, 0.05, 0.6)")
+    ap.add_argument("--eta", type=float_list, help="learning rates bottom to top, e.g. 0.21,0.21 (default: Table 1)")
+    ap.add_argument("--g-a", type=nonneg_float, help="apical -> soma conductance in 1/ms (default 0; paper: 0, 0.05, 0.6)")
     ap.add_argument("--feedback", choices=["random", "sparse", "symmetric", "symmetric_noise"],
                     help="feedback weights Y (default random)")
-    ap.add_argument("--test-duration", type=float, help="test phase per image in ms (default 250; paper 500)")
-    ap.add_argument("--plateau-sd", type=float, help="sd in ms of per-neuron plateau times (0 = off; paper sqrt(3))")
+    ap.add_argument("--test-duration", type=positive_float, help="test phase per image in ms (default 250; paper 500)")
+    ap.add_argument("--plateau-sd", type=nonneg_float, help="sd in ms of per-neuron plateau times (0 = off; paper sqrt(3))")
     ap.add_argument("--device", choices=["cpp_standalone", "runtime"], help="Brian2 device (runtime: debugging)")
-    ap.add_argument("--chunk-steps", type=int, help="time steps per compiled run (default 300000)")
+    ap.add_argument("--chunk-steps", type=positive_int, help="time steps per compiled run (default 300000)")
     ap.add_argument("--data", help="directory of MNIST IDX files (default: $BRIAN_SEGDEND_MNIST or the embedded copy)")
     ap.add_argument("--precision", choices=["float64", "float32"],
                     help="floating-point type of the compiled simulation (default float64; float32 is ~13%% faster)")
@@ -70,7 +56,11 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
 def config_from_args(args) -> "TrainConfig":
     from .train import TrainConfig, load_config_file
     values = load_config_file(args.config) if args.config else {}
-    model = dict(values.pop("model", {}) or {})
+    model = values.pop("model", None) or {}
+    if not isinstance(model, dict):
+        from .params import ParameterError
+        raise ParameterError(f"{args.config}: parameter 'model': must be a table of model parameters, got {model!r}")
+    model = dict(model)
     direct = {"hidden": args.hidden, "train_size": args.train_size, "test_size": args.test_size,
               "epochs": args.epochs, "seed": args.seed, "out": args.out, "device": args.device,
               "chunk_steps": args.chunk_steps, "data_source": args.data, "precision": args.precision,
@@ -87,18 +77,45 @@ def config_from_args(args) -> "TrainConfig":
     return TrainConfig.from_dict(values, source=args.config or "command line")
 
 
-def _sigterm_as_interrupt():
-    """SIGTERM ends a run like Ctrl-C: the lock is released, the last checkpoint kept."""
-    import signal
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (or another stop signal) ends the command like Ctrl-C; ``signum`` gives the exit code."""
 
-    def handler(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, handler)
+    def __init__(self, signum: int):
+        super().__init__(f"signal {signum}")
+        self.signum = signum
+
+
+def _install_signal_handlers():
+    """SIGTERM stops a run like Ctrl-C (lock released, last checkpoint kept), exit code 143.
+
+    A process started with SIGINT ignored (``nohup``, a background job of a script) keeps
+    ignoring it: Brian2 replaces the SIGINT handler when it is imported with one that calls
+    the previous handler, which fails when that was "ignore"; so Brian2 is imported here and
+    "ignore" is put back.
+    """
+    import signal
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def on_term(signum, frame):
+        signal.signal(signum, signal.SIG_IGN)     # a second SIGTERM does not interrupt the clean-up
+        raise Terminated(signum)
+    signal.signal(signal.SIGTERM, on_term)
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        import brian2  # noqa: F401  (installs its handler)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return previous
+
+
+def _restore_signal_handlers(previous):
+    """Put back the handlers :func:`_install_signal_handlers` found (cli.main called in-process)."""
+    import signal
+    for sig, handler in previous.items():
+        if handler is not None:
+            signal.signal(sig, handler)
 
 
 def cmd_train(argv) -> int:
     from .train import train_run
-    _sigterm_as_interrupt()
     args = train_parser().parse_args(argv)
     config = config_from_args(args)
     res = train_run(config, resume=args.resume, force=args.force)
@@ -107,13 +124,13 @@ def cmd_train(argv) -> int:
 
 
 def cmd_main(argv) -> int:
-    ap = argparse.ArgumentParser(prog="python -m brian_segdend main",
+    ap = OneLineParser(prog="python -m brian_segdend main",
                                  description="The main job: train 784-500-10 for one epoch of 10,000 images, "
                                              "test on 2,000, and run the Figure 10 experiment.")
     ap.add_argument("--out", default="results", help="output folder (default results)")
-    ap.add_argument("--train-size", type=int, default=10_000)
-    ap.add_argument("--test-size", type=int, default=2_000)
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--train-size", type=positive_int, default=10_000)
+    ap.add_argument("--test-size", type=positive_int, default=2_000)
+    ap.add_argument("--seed", type=seed_int, default=1)
     ap.add_argument("--skip-fig10", action="store_true")
     args = ap.parse_args(argv)
     from .train import TrainConfig, train_run
@@ -138,7 +155,7 @@ def cmd_main(argv) -> int:
 
 
 def cmd_data(argv) -> int:
-    ap = argparse.ArgumentParser(prog="python -m brian_segdend data",
+    ap = OneLineParser(prog="python -m brian_segdend data",
                                  description="Summary of the MNIST data the loader finds.")
     ap.add_argument("--data", help="directory of IDX files (default: $BRIAN_SEGDEND_MNIST or the embedded copy)")
     args = ap.parse_args(argv)
@@ -202,6 +219,14 @@ def main(argv=None) -> int:
             print(f"\nerror: unknown command {argv[0]!r}", file=sys.stderr)
             return 2
         return 0
+    previous = _install_signal_handlers()
+    try:
+        return _run_command(argv)
+    finally:
+        _restore_signal_handlers(previous)
+
+
+def _run_command(argv) -> int:
     from .equations import EquationFileError
     from .params import ParameterError
     from .train import TrainingError
@@ -209,14 +234,26 @@ def main(argv=None) -> int:
     from .buildcache import BuildError
     try:
         return COMMANDS[argv[0]](argv[1:])
-    except (EquationFileError, ParameterError, TrainingError, DataError, BuildError) as e:
+    except (ParameterError, EquationFileError) as e:
+        return fail(_one_line(e))                 # configuration: exit 2, before anything is built
+    except BuildError as e:                       # compiler or binary problem: the message names the log
         print(f"error: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted; the last checkpoint is kept (run again with --resume)", file=sys.stderr)
-        return 130
+    except (TrainingError, DataError, OSError) as e:
+        what = f"{e.filename}: {e.strerror}" if isinstance(e, OSError) and e.filename and e.strerror else e
+        print(f"error: {_one_line(what)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as e:
+        code = 128 + e.signum if isinstance(e, Terminated) else 130
+        what = "terminated" if isinstance(e, Terminated) else "interrupted"
+        print(f"\n{what}; the last checkpoint is kept (run again with --resume)", file=sys.stderr)
+        return code
     except Exception:   # a bug: show it, but caught here Brian2 does not leave crash reports in /tmp
         import traceback
         traceback.print_exc()
         print("error: unexpected internal error (traceback above); please report it", file=sys.stderr)
         return 1
+
+
+def _one_line(e) -> str:
+    return " ".join(str(e).split("\n"))

@@ -105,6 +105,8 @@ from pathlib import Path
 import numpy as np
 import brian2 as b2
 from brian2 import Hz, ms, second
+from .options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
+from .safeio import atomic_write_text, savefig_atomic
 from .fig10 import _finite, _json_default   # strict JSON (NaN -> null, numpy -> Python)
 
 __all__ = ["MODELS", "ModelFile", "load_model_file", "ProtocolConfig", "run_protocol", "run_segdend",
@@ -708,7 +710,7 @@ def make_figure(results: dict, path: Path) -> Path:
     ax.set_title("Figure 10 protocol: predicted basal plasticity (mean ± SEM over "
                  f"{results['protocol']['neurons_per_condition']} neurons; sign above: |mean| > 2 SEM)", fontsize=10)
     ax.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2, frameon=False)
-    fig.savefig(path, dpi=130)
+    savefig_atomic(fig, path, dpi=130)
     plt.close(fig)
     return path
 
@@ -774,24 +776,24 @@ def write_outputs(results: dict, out: Path) -> list:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "comparison.json", out / "comparison.md", out / "comparison.png", out / "models.md"]
-    paths[0].write_text(json.dumps(_finite(results), indent=1, default=_json_default))
-    paths[1].write_text(comparison_markdown(results))
+    atomic_write_text(paths[0], json.dumps(_finite(results), indent=1, default=_json_default))
+    atomic_write_text(paths[1], comparison_markdown(results))
     make_figure(results, paths[2])
-    paths[3].write_text(models_markdown())
+    atomic_write_text(paths[3], models_markdown())
     return paths
 
 
 # ----------------------------------------------------------------------------- command line
 def _parser() -> argparse.ArgumentParser:
     d = ProtocolConfig()
-    ap = argparse.ArgumentParser(prog="python -m brian_segdend compare",
+    ap = OneLineParser(prog="python -m brian_segdend compare",
                                  description="Pair STDP, Clopath voltage STDP, Urbanczik-Senn dendritic prediction "
                                              "and the segregated-dendrite model on the Figure 10 protocol. Writes "
                                              "comparison.json, comparison.md, comparison.png and models.md.")
     ap.add_argument("--out", type=Path, default=Path("results/compare"), help="output folder (default: %(default)s)")
-    ap.add_argument("--n-neurons", type=int, default=None, help=f"neurons per condition and trial (default {d.n_neurons}; quick 20)")
-    ap.add_argument("--trials", type=int, default=None, help=f"trials (default {d.trials}; quick 2)")
-    ap.add_argument("--seed", type=int, default=d.seed, help="seed (default: %(default)s)")
+    ap.add_argument("--n-neurons", type=positive_int, default=None, help=f"neurons per condition and trial (default {d.n_neurons}; quick 20)")
+    ap.add_argument("--trials", type=positive_int, default=None, help=f"trials (default {d.trials}; quick 2)")
+    ap.add_argument("--seed", type=seed_int, default=d.seed, help="seed (default: %(default)s)")
     ap.add_argument("--models", nargs="+", default=["stdp", "clopath", "urbanczik_senn", "segdend"],
                     choices=list(MODELS), help="models to run (default: all)")
     ap.add_argument("--quick", action="store_true", help="small populations (smoke test)")

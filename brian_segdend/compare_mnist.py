@@ -31,6 +31,9 @@ import sys
 import time
 from pathlib import Path
 
+from .options import OneLineParser, fail, finite_float, nonneg_int, positive_int, seed_int
+from .safeio import atomic_write_text, savefig_atomic
+
 __all__ = ["main", "run_comparison", "write_markdown", "plot"]
 
 MODELS = {"diehl_cook": "Diehl & Cook 2015 (STDP, unsupervised)",
@@ -160,7 +163,7 @@ def write_markdown(result, path: Path) -> None:
         lines += ["", "Diehl & Cook also needs a label-assignment pass over the training images (learning "
                   "off) before it can classify; not included in its training time above: " + "; ".join(extra) + "."]
     lines += ["", "## Where each model wins", ""] + _winner_lines(result) + [""]
-    path.write_text("\n".join(lines))
+    atomic_write_text(path, "\n".join(lines))
 
 
 def plot(result, path: Path) -> None:
@@ -190,7 +193,7 @@ def plot(result, path: Path) -> None:
     ax1.legend(fontsize=7, frameon=False)
     fig.suptitle(f"MNIST, {result['test_size']} test images", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=150)
+    savefig_atomic(fig, path, dpi=150)
     plt.close(fig)
 
 
@@ -206,16 +209,22 @@ def _sizes(text: str) -> list[int]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m brian_segdend compare-mnist", description=__doc__.split("\n\n")[0])
+    ap = OneLineParser(prog="python -m brian_segdend compare-mnist", description=__doc__.split("\n\n")[0])
     ap.add_argument("--train-sizes", type=_sizes, default=[100, 400], help="comma-separated (default 100,400)")
-    ap.add_argument("--test-size", type=int, default=500)
-    ap.add_argument("--n-exc", type=int, default=100, help="Diehl & Cook excitatory neurons")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--test-size", type=positive_int, default=500)
+    ap.add_argument("--n-exc", type=positive_int, default=100, help="Diehl & Cook excitatory neurons")
+    ap.add_argument("--seed", type=seed_int, default=0)
     ap.add_argument("--out", type=Path, default=Path("results/compare_diehl_cook"))
     args = ap.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    # MNIST's sizes (both models draw class-stratified subsets of the standard sets)
+    if max(args.train_sizes) > 60_000:
+        return fail(f"--train-sizes: {max(args.train_sizes)} images asked for, MNIST has 60000 training images")
+    if args.test_size > 10_000:
+        return fail(f"--test-size: {args.test_size} images asked for, MNIST has 10000 test images")
+    from .train import check_output_folder
+    check_output_folder(args.out)
     result = run_comparison(args.train_sizes, args.test_size, args.n_exc, args.seed)
-    (args.out / "mnist_comparison.json").write_text(json.dumps(result, indent=2))
+    atomic_write_text(args.out / "mnist_comparison.json", json.dumps(result, indent=2))
     write_markdown(result, args.out / "mnist_comparison.md")
     plot(result, args.out / "mnist_comparison.png")
     print(f"wrote {args.out}/mnist_comparison.{{json,md,png}}")

@@ -29,6 +29,7 @@ import gzip
 import hashlib
 import importlib.util
 import io
+import math
 import os
 import pickle
 import warnings
@@ -187,47 +188,80 @@ def _sha256(path: Path) -> str:
 # ----------------------------------------------------------------------------- IDX files
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped if its name ends in ``.gz``; errors name the file."""
+MAX_IDX_BYTES = 2 ** 31   # largest IDX body read (MNIST's training images: 47 MB; EMNIST's: 0.55 GB)
+
+_IDX_TYPE_NAMES = {0x08: "uint8", 0x09: "int8", 0x0B: "int16", 0x0C: "int32", 0x0D: "float32", 0x0E: "float64"}
+
+
+def _read_exact(f, n: int, path: Path, what: str) -> bytes:
+    """``n`` bytes of the (possibly gzipped) stream ``f``; a short read is a truncated file."""
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
+        raw = f.read(n)
     except EOFError as e:
         raise DataError(f"{path}: truncated gzip file ({e})") from None
-    except (gzip.BadGzipFile, zlib.error) as e:
+    except (gzip.BadGzipFile, zlib.error, OSError) as e:
         raise DataError(f"{path}: not a valid gzip file ({e})") from None
+    if len(raw) < n:
+        raise DataError(f"{path}: truncated IDX file ({what} needs {n} bytes, file has {len(raw)})")
+    return raw
 
 
 def _read_idx(path) -> tuple[int, np.ndarray]:
+    """Magic number and array of an IDX file, read as a stream.
+
+    The sizes the header states are checked before the body is read: a body larger than
+    :data:`MAX_IDX_BYTES`, a (plain) file whose length differs from the header's, and a
+    gzip stream longer than the header says are refused without decompressing more than
+    one byte past the stated size (a small gzip file can expand to gigabytes).
+    """
     path = Path(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4:
-        raise DataError(f"{path}: truncated IDX file ({len(raw)} bytes, no header)")
-    magic = int.from_bytes(raw[:4], "big")
-    code, ndim = raw[2], raw[3]
-    if raw[0] != 0 or raw[1] != 0 or code not in _IDX_DTYPES or ndim == 0:
-        raise DataError(f"{path}: wrong magic number 0x{magic:08X}, not an IDX file")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: truncated IDX file (header needs {header} bytes, has {len(raw)})")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    dtype = _IDX_DTYPES[code]
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(raw) < expected:
-        raise DataError(
-            f"{path}: truncated IDX file: header says shape {shape} ({expected} bytes), "
-            f"file has {len(raw)} bytes"
-        )
-    if len(raw) > expected:
-        raise DataError(
-            f"{path}: IDX file longer than its header says: shape {shape} needs {expected} "
-            f"bytes, file has {len(raw)}"
-        )
-    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    try:
+        f = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot open ({e.strerror or e})") from None
+    with f:
+        head = _read_exact(f, 4, path, "the header")
+        magic = int.from_bytes(head, "big")
+        code, ndim = head[2], head[3]
+        if head[0] != 0 or head[1] != 0 or ndim == 0:
+            raise DataError(f"{path}: wrong magic number 0x{magic:08X}, not an IDX file")
+        if code not in _IDX_DTYPES:
+            raise DataError(f"{path}: unknown IDX element type 0x{code:02X} (magic number 0x{magic:08X}); "
+                            f"IDX types are 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, "
+                            f"0x0E float64")
+        header = 4 + 4 * ndim
+        dims = _read_exact(f, 4 * ndim, path, "the header")
+        shape = tuple(int.from_bytes(dims[4 * i: 4 * i + 4], "big") for i in range(ndim))
+        dtype = _IDX_DTYPES[code]
+        n_bytes = math.prod(shape) * dtype.itemsize          # Python ints: no overflow
+        if n_bytes > MAX_IDX_BYTES:
+            raise DataError(f"{path}: header says shape {shape} of {_IDX_TYPE_NAMES[code]} ({n_bytes} bytes), "
+                            f"more than the {MAX_IDX_BYTES} bytes an IDX file may have here; damaged header?")
+        expected = header + n_bytes
+        if path.suffix != ".gz":
+            size = os.fstat(f.fileno()).st_size
+            if size < expected:
+                raise DataError(f"{path}: truncated IDX file: header says shape {shape} ({expected} bytes), "
+                                f"file has {size} bytes")
+            if size > expected:
+                raise DataError(f"{path}: IDX file longer than its header says: shape {shape} needs {expected} "
+                                f"bytes, file has {size}")
+        try:
+            body = f.read(n_bytes)
+            extra = f.read(1)
+        except EOFError as e:
+            raise DataError(f"{path}: truncated gzip file ({e})") from None
+        except (gzip.BadGzipFile, zlib.error) as e:
+            raise DataError(f"{path}: not a valid gzip file ({e})") from None
+    if len(body) < n_bytes:
+        raise DataError(f"{path}: truncated IDX file: header says shape {shape} ({expected} bytes), "
+                        f"file has {header + len(body)} bytes")
+    if extra:
+        raise DataError(f"{path}: IDX file longer than its header says: shape {shape} needs {expected} "
+                        f"bytes, the (uncompressed) file has more")
+    data = np.frombuffer(body, dtype=dtype).reshape(shape)
     return magic, data.astype(dtype.newbyteorder("="))
 
 
@@ -274,8 +308,9 @@ def _find_idx(directory: Path, stem: str) -> Path | None:
 
 
 def _idx_images(path: Path) -> np.ndarray:
+    """Images of an IDX file: uint8 (pixels / 255) or float32/float64 (values in [0, 1])."""
     magic, data = _read_idx(path)
-    if data.dtype != np.uint8 or data.ndim != 3:
+    if data.ndim != 3:
         raise DataError(
             f"{path}: wrong magic number 0x{magic:08X} for an image file (expected 0x00000803)"
         )
@@ -283,15 +318,31 @@ def _idx_images(path: Path) -> np.ndarray:
         raise DataError(
             f"{path}: wrong image size {data.shape[1]}x{data.shape[2]} (expected 28x28)"
         )
-    return data.reshape(len(data), N_PIXELS).astype(np.float32) * np.float32(1 / 255.0)
+    code = (magic >> 8) & 0xFF
+    if data.dtype == np.uint8:
+        if data.size and int(data.max()) <= 1:
+            raise DataError(f"{path}: uint8 pixel values are only 0 and 1 (max {int(data.max())} of 255): "
+                            f"divided by 255 they would be images of at most 0.004, which makes no sense; "
+                            f"store pixels as 0-255, or as float32 in [0, 1]")
+        return data.reshape(len(data), N_PIXELS).astype(np.float32) * np.float32(1 / 255.0)
+    if data.dtype.kind == "f":
+        images = data.reshape(len(data), N_PIXELS).astype(np.float32)
+        validate_images(images, f"{path} ({_IDX_TYPE_NAMES[code]} IDX images, values must be in [0, 1])")
+        return images
+    raise DataError(f"{path}: {_IDX_TYPE_NAMES[code]} IDX images are not supported (magic number "
+                    f"0x{magic:08X}); use uint8 (0x08, pixels 0-255) or float32/float64 (0x0D/0x0E, in [0, 1])")
 
 
 def _idx_labels(path: Path) -> np.ndarray:
     magic, data = _read_idx(path)
-    if data.dtype != np.uint8 or data.ndim != 1:
+    if data.ndim != 1:
         raise DataError(
             f"{path}: wrong magic number 0x{magic:08X} for a label file (expected 0x00000801)"
         )
+    if data.dtype != np.uint8:
+        code = (magic >> 8) & 0xFF
+        raise DataError(f"{path}: {_IDX_TYPE_NAMES[code]} IDX labels are not supported (magic number "
+                        f"0x{magic:08X}); labels are uint8 (0x00000801)")
     labels = data.astype(np.int64)
     validate_labels(labels, str(path))
     return labels
@@ -421,14 +472,14 @@ def _write_cache(path: Path, data: MNIST) -> None:
         arrays[f"{split}_images"] = scaled.astype(np.uint8)
         arrays[f"{split}_labels"] = getattr(data, f"{split}_labels").astype(np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-    digest = _sha256(tmp)
-    os.replace(tmp, path)
-    side_tmp = path.with_name(f".{path.name}.sha256.{os.getpid()}.tmp")
-    side_tmp.write_text(f"{digest}  {path.name}\n")
-    os.replace(side_tmp, _sidecar(path))
+    from .safeio import atomic_open, atomic_write_text
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    digest = hashlib.sha256(buf.getvalue()).hexdigest()
+    with atomic_open(path, tmp=path.with_name(f".{path.name}.{os.getpid()}.tmp")) as f:
+        f.write(buf.getvalue())
+    atomic_write_text(_sidecar(path), f"{digest}  {path.name}\n",
+                      tmp=path.with_name(f".{path.name}.sha256.{os.getpid()}.tmp"))
 
 
 def _read_cache(path: Path) -> MNIST:

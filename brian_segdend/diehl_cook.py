@@ -88,6 +88,8 @@ import numpy as np
 import brian2 as b2
 from brian2 import Hz, ms, mV, second
 
+from .safeio import atomic_open, atomic_write_text
+
 __all__ = ["DiehlCookParams", "DiehlCookNetwork", "PassResult", "EquationFile", "load_equation_file",
            "assign_labels", "classify", "train_and_test", "N_INPUT", "N_CLASSES"]
 
@@ -623,7 +625,8 @@ def train_and_test(n_train: int, n_test: int, n_exc: int = 100, seed: int = 0, o
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         stem = f"diehl_cook_{n_exc}_{n_train}"
-        (out / f"{stem}.json").write_text(json.dumps(result, indent=2))
-        np.savez_compressed(out / f"{stem}.npz", w=network.w, theta=network.theta, assignments=assignments,
-                            test_pred=pred, test_labels=y_te)
+        atomic_write_text(out / f"{stem}.json", json.dumps(result, indent=2))
+        with atomic_open(out / f"{stem}.npz") as f:
+            np.savez_compressed(f, w=network.w, theta=network.theta, assignments=assignments,
+                                test_pred=pred, test_labels=y_te)
     return result

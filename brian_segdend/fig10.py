@@ -67,6 +67,8 @@ from . import learning as L
 from .equations import EquationFileError, default_equation_dir, load_all
 from .network import build_group, build_hidden_layer, weight_recipe
 from .params import ModelParams, ParameterError
+from .options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
+from .safeio import atomic_write_text, savefig_atomic
 from .schedule import pack_chunk
 
 __all__ = ["Fig10Config", "Protocol", "CONDITIONS", "make_protocols", "apical_schedule", "Fig10Model",
@@ -690,7 +692,7 @@ def make_figures(results: dict, extras: dict, out_dir: Path) -> list[Path]:
                   f"    (active afferents, mean ± SEM over n = {results['conditions']['early_apical']['n']} "
                   f"neurons x trials)", loc="left")
     paths = [out_dir / "fig10.png", out_dir / "fig10_sweep.png"]
-    fig.savefig(paths[0], dpi=130)
+    savefig_atomic(fig, paths[0], dpi=130)
     plt.close(fig)
 
     fig, axs = plt.subplots(2, 2, figsize=(12, 9), constrained_layout=True)
@@ -706,7 +708,7 @@ def make_figures(results: dict, extras: dict, out_dir: Path) -> list[Path]:
     axs[1, 0].set_title(f"C  Onset x offset (g_a = {g_main:g}/ms)", loc="left")
     P.plot_rate_sweep(ax=axs[1, 1], rows=results["basal_rate_sweep"], labels=P.CONDITION_LABELS)
     axs[1, 1].set_title(f"D  Basal rate (g_a = {g_main:g}/ms)", loc="left")
-    fig.savefig(paths[1], dpi=110)
+    savefig_atomic(fig, paths[1], dpi=110)
     plt.close(fig)
     return paths
 
@@ -714,28 +716,28 @@ def make_figures(results: dict, extras: dict, out_dir: Path) -> list[Path]:
 # ----------------------------------------------------------------------------- command line
 def _parser() -> argparse.ArgumentParser:
     d = Fig10Config()
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m brian_segdend fig10",
         description="Figure 10 of Guerguiev et al. (2017): predicted basal LTP/LTD against the timing of "
                     "apical input. Writes fig10.json, fig10.png and fig10_sweep.png.")
     ap.add_argument("--out", type=Path, default=Path("results/fig10"), help="output folder (default: %(default)s)")
-    ap.add_argument("--n-neurons", type=int, default=None, help=f"neurons per protocol (default {d.n_neurons}; quick 20)")
-    ap.add_argument("--trials", type=int, default=None, help=f"trials, each with its own RNG seed (default {d.trials}; quick 3)")
-    ap.add_argument("--seed", type=int, default=d.seed, help="master seed (default: %(default)s)")
-    ap.add_argument("--g-a", type=float, default=d.g_a, help="apical->soma conductance (1/ms) for the conditions (default: %(default)s)")
-    ap.add_argument("--g-a-sweep", type=float, nargs="+", default=list(d.g_a_sweep), help="g_a values (1/ms) of the sweep")
-    ap.add_argument("--basal-rate", type=float, default=d.basal_rate, help="active basal afferent rate, Hz (default: %(default)s)")
-    ap.add_argument("--basal-rate-sweep", type=float, nargs="+", default=None, help="basal rates (Hz) of the sweep")
-    ap.add_argument("--n-basal", type=int, default=d.n_basal, help="basal afferents per neuron (default: %(default)s)")
-    ap.add_argument("--n-silent", type=int, default=d.n_silent, help="silent basal afferents per neuron (default: %(default)s)")
-    ap.add_argument("--n-apical", type=int, default=d.n_apical, help="apical afferents per neuron (default: %(default)s)")
-    ap.add_argument("--apical-rate", type=float, default=d.apical_rate, help="apical afferent rate when on, Hz (default: %(default)s)")
-    ap.add_argument("--apical-v", type=float, default=d.apical_v, help="mean apical voltage when on (default: %(default)s)")
-    ap.add_argument("--phase-ms", type=float, default=d.phase_ms, help="length of each phase, ms (default: %(default)s)")
-    ap.add_argument("--pulse-ms", type=float, default=None, help="apical pulse length in the onset sweep (default: phase length)")
-    ap.add_argument("--sweep-step-ms", type=float, default=None, help=f"onset/offset spacing (default {d.sweep_step_ms}; quick 10)")
-    ap.add_argument("--map-step-ms", type=float, default=None, help=f"onset x offset map spacing (default {d.map_step_ms}; quick 20)")
-    ap.add_argument("--eta", type=float, default=None, help="hidden learning rate, ms^2 (default: Table 1, 0.21)")
+    ap.add_argument("--n-neurons", type=positive_int, default=None, help=f"neurons per protocol (default {d.n_neurons}; quick 20)")
+    ap.add_argument("--trials", type=positive_int, default=None, help=f"trials, each with its own RNG seed (default {d.trials}; quick 3)")
+    ap.add_argument("--seed", type=seed_int, default=d.seed, help="master seed (default: %(default)s)")
+    ap.add_argument("--g-a", type=finite_float, default=d.g_a, help="apical->soma conductance (1/ms) for the conditions (default: %(default)s)")
+    ap.add_argument("--g-a-sweep", type=finite_float, nargs="+", default=list(d.g_a_sweep), help="g_a values (1/ms) of the sweep")
+    ap.add_argument("--basal-rate", type=finite_float, default=d.basal_rate, help="active basal afferent rate, Hz (default: %(default)s)")
+    ap.add_argument("--basal-rate-sweep", type=finite_float, nargs="+", default=None, help="basal rates (Hz) of the sweep")
+    ap.add_argument("--n-basal", type=positive_int, default=d.n_basal, help="basal afferents per neuron (default: %(default)s)")
+    ap.add_argument("--n-silent", type=nonneg_int, default=d.n_silent, help="silent basal afferents per neuron (default: %(default)s)")
+    ap.add_argument("--n-apical", type=positive_int, default=d.n_apical, help="apical afferents per neuron (default: %(default)s)")
+    ap.add_argument("--apical-rate", type=finite_float, default=d.apical_rate, help="apical afferent rate when on, Hz (default: %(default)s)")
+    ap.add_argument("--apical-v", type=finite_float, default=d.apical_v, help="mean apical voltage when on (default: %(default)s)")
+    ap.add_argument("--phase-ms", type=finite_float, default=d.phase_ms, help="length of each phase, ms (default: %(default)s)")
+    ap.add_argument("--pulse-ms", type=finite_float, default=None, help="apical pulse length in the onset sweep (default: phase length)")
+    ap.add_argument("--sweep-step-ms", type=finite_float, default=None, help=f"onset/offset spacing (default {d.sweep_step_ms}; quick 10)")
+    ap.add_argument("--map-step-ms", type=finite_float, default=None, help=f"onset x offset map spacing (default {d.map_step_ms}; quick 20)")
+    ap.add_argument("--eta", type=finite_float, default=None, help="hidden learning rate, ms^2 (default: Table 1, 0.21)")
     ap.add_argument("--quick", action="store_true", help="small population, coarse sweeps (smoke test)")
     ap.add_argument("--no-figures", action="store_true", help="write fig10.json only")
     return ap
@@ -779,7 +781,7 @@ def write_outputs(results: dict, extras: dict, out: Path, figures: bool = True) 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "fig10.json"
-    path.write_text(json.dumps(_finite(results), indent=1, default=_json_default))
+    atomic_write_text(path, json.dumps(_finite(results), indent=1, default=_json_default))
     written = [path]
     if figures:
         written += make_figures(results, extras, out)

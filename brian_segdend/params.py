@@ -28,7 +28,8 @@ import numpy as np
 from brian2 import Hz, ms, Quantity
 from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimension_mismatch, get_dimensions
 
-__all__ = ["ModelParams", "ParameterError", "default_learning_rates", "FEEDBACK_VARIANTS"]
+__all__ = ["ModelParams", "ParameterError", "default_learning_rates", "FEEDBACK_VARIANTS", "is_number", "is_integer",
+           "layer_sizes_tuple"]
 
 FEEDBACK_VARIANTS = ("random", "sparse", "symmetric", "symmetric_noise")
 
@@ -40,6 +41,46 @@ def _q(value):
 
 class ParameterError(ValueError):
     """A parameter has a wrong type, unit, range or relation to another one."""
+
+
+# Limits beyond which a value is not a model any more (documented in the README). Conductances
+# above MAX_CONDUCTANCE (time constants under a nanosecond) are numerically instantaneous; a
+# plateau sd this many times plateau_max gives the same (uniform) truncated distribution.
+MAX_CONDUCTANCE = 1e6 / ms
+MAX_PLATEAU_SD_RATIO = 1e6
+
+
+def is_number(value) -> bool:
+    """A real number: int or float (numpy's too), not bool, not a string, not a Quantity with units."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, Quantity):
+        return value.is_dimensionless and np.ndim(value) == 0
+    return isinstance(value, (int, float, np.integer, np.floating))
+
+
+def is_integer(value) -> bool:
+    """An int (numpy's too), not bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def layer_sizes_tuple(value, name: str = "hidden") -> tuple:
+    """Hidden layer sizes from an int (0: none) or a list of ints; anything else is a ParameterError.
+
+    A string is refused (``"55"`` must not become two layers of 5).
+    """
+    if is_integer(value):
+        return () if int(value) == 0 else (int(value),)
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple, np.ndarray)):
+        raise ParameterError(f"parameter '{name}': must be a list of layer sizes (integers), got {value!r}")
+    sizes = []
+    for k, h in enumerate(value):
+        if not is_integer(h):
+            raise ParameterError(f"parameter '{name}[{k}]': layer size must be an integer, got {h!r}")
+        if h < 1:
+            raise ParameterError(f"parameter '{name}[{k}]': layer size must be at least 1, got {h}")
+        sizes.append(int(h))
+    return tuple(sizes)
 
 
 def default_learning_rates(n_hidden_layers: int) -> tuple[float, ...]:
@@ -115,9 +156,15 @@ class ModelParams:
     init_rate_frac_hidden: float = 0.66
 
     def __post_init__(self):
-        self.hidden = tuple(int(h) for h in self.hidden)
+        self.hidden = layer_sizes_tuple(self.hidden)
         if self.eta is not None:
-            self.eta = tuple(float(e) for e in self.eta)
+            eta = (self.eta,) if is_number(self.eta) else self.eta
+            if isinstance(eta, (str, bytes, dict)) or not isinstance(eta, (list, tuple, np.ndarray)):
+                raise ParameterError(f"parameter 'eta': must be a list of numbers, got {self.eta!r}")
+            for k, e in enumerate(eta):
+                if not is_number(e):
+                    raise ParameterError(f"parameter 'eta[{k}]': learning rate must be a number, got {e!r}")
+            self.eta = tuple(float(e) for e in eta)
         self.validate()
 
     # ------------------------------------------------------------------ derived
@@ -150,7 +197,7 @@ class ModelParams:
         """Check types, units, ranges and relations; raise ParameterError naming the field."""
         for name, unit in _UNITS.items():
             value = getattr(self, name)
-            if not isinstance(value, Quantity) and not np.isscalar(value):
+            if not (isinstance(value, Quantity) and np.ndim(value) == 0) and not is_number(value):
                 raise ParameterError(f"parameter '{name}': expected a scalar quantity in {unit}, got {value!r}")
             try:
                 fail_for_dimension_mismatch(value, unit)   # float() of a Quantity does not check
@@ -167,6 +214,14 @@ class ModelParams:
                      "plateau_window"):
             if float(getattr(self, name) / _UNITS[name]) <= 0:
                 raise ParameterError(f"parameter '{name}': must be positive, got {getattr(self, name)!r}")
+        for name in ("g_l", "g_b", "g_a", "g_d"):
+            if getattr(self, name) > MAX_CONDUCTANCE:
+                raise ParameterError(f"parameter '{name}': {getattr(self, name)} is beyond any model "
+                                     f"(at most {MAX_CONDUCTANCE}, a time constant of 1 ns)")
+        if self.plateau_max > 0 * ms and self.plateau_sd > MAX_PLATEAU_SD_RATIO * self.plateau_max:
+            raise ParameterError(f"parameter 'plateau_sd': {self.plateau_sd} is more than {MAX_PLATEAU_SD_RATIO:g} "
+                                 f"times 'plateau_max' ({self.plateau_max}); the truncated distribution is "
+                                 f"uniform long before that")
         if abs(float(self.tau_s / ms) - float(self.tau_L / ms)) < 1e-9:
             raise ParameterError("parameters 'tau_s' and 'tau_L': must differ (the kernel divides by tau_L - tau_s)")
         if self.settle >= self.phase_min:
@@ -177,6 +232,8 @@ class ModelParams:
             raise ParameterError(
                 f"parameter 'test_duration' ({self.test_duration}) must be longer than 'settle' ({self.settle})")
         for name in ("n_input", "n_output"):
+            if not is_integer(getattr(self, name)):
+                raise ParameterError(f"parameter '{name}': layer size must be an integer, got {getattr(self, name)!r}")
             if int(getattr(self, name)) < 1:
                 raise ParameterError(f"parameter '{name}': layer size must be at least 1, got {getattr(self, name)}")
         for k, h in enumerate(self.hidden):
@@ -186,13 +243,14 @@ class ModelParams:
                      "init_V_avg", "init_V_sd", "init_b_avg", "init_b_sd", "init_rate_frac",
                      "init_rate_frac_hidden"):
             v = getattr(self, name)
-            if isinstance(v, Quantity) and not v.is_dimensionless:
+            if not is_number(v):
                 raise ParameterError(f"parameter '{name}': must be a plain number, got {v!r}")
             if not math.isfinite(float(v)):
                 raise ParameterError(f"parameter '{name}': must be finite, got {v!r}")
         if self.E_E <= self.E_I:
             raise ParameterError(f"parameters 'E_E' ({self.E_E}) must exceed 'E_I' ({self.E_I})")
-        if self.feedback not in FEEDBACK_VARIANTS:
+        self._check_steps()
+        if not isinstance(self.feedback, str) or self.feedback not in FEEDBACK_VARIANTS:
             raise ParameterError(f"parameter 'feedback': must be one of {FEEDBACK_VARIANTS}, got {self.feedback!r}")
         n_layers = len(self.hidden) + 1
         if self.eta is not None:
@@ -207,6 +265,23 @@ class ModelParams:
         if self.plateau_max < 0 * ms:
             raise ParameterError("parameter 'plateau_max' must not be negative")
         return self
+
+    def steps(self, name: str) -> int:
+        """A duration parameter in whole time steps, as the network rounds it."""
+        return int(round(float(getattr(self, name) / self.dt)))
+
+    def _check_steps(self):
+        """The durations, rounded to time steps of ``dt``, must leave time to average."""
+        settle = self.steps("settle")
+        for name in ("phase_min", "test_duration"):
+            n = self.steps(name)
+            if n <= settle:
+                raise ParameterError(
+                    f"parameter 'dt' ({self.dt}): '{name}' ({getattr(self, name)}) is {n} step(s) and 'settle' "
+                    f"({self.settle}) {settle}; a phase needs more steps than the settle time (choose a smaller dt)")
+        if self.steps("plateau_window") < 1:
+            raise ParameterError(f"parameter 'dt' ({self.dt}): 'plateau_window' ({self.plateau_window}) is "
+                                 f"less than one step")
 
     # ---------------------------------------------------------------- construct
     def replace(self, **changes) -> "ModelParams":
@@ -226,12 +301,13 @@ class ModelParams:
         kwargs = {}
         for key, value in values.items():
             if key in _UNITS and not isinstance(value, Quantity):
+                if not is_number(value):
+                    raise ParameterError(f"{source}: parameter '{key}' must be a number (in {_UNITS[key]}), "
+                                         f"got {value!r}")
                 try:
                     value = float(value) * _UNITS[key]
                 except (TypeError, ValueError):
                     raise ParameterError(f"{source}: parameter '{key}' must be a number (in {_UNITS[key]}), got {value!r}") from None
-            elif key in ("hidden", "eta") and value is not None:
-                value = tuple(value) if not np.isscalar(value) else (value,)
             kwargs[key] = value
         try:
             return cls(**kwargs)

@@ -15,7 +15,7 @@ Output folder
 ``weights.npz``        final W0.., b0.., Y0.. (ms and plain numbers)
 ``learning_curve.png`` test error per epoch
 ``checkpoint.npz``     last chunk boundary (``checkpoint.prev.npz``: the one before)
-``run.lock``           present while a run owns the folder
+``run.lock``           locked (flock) while a run owns the folder
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ from pathlib import Path
 import numpy as np
 from brian2 import ms
 
-from .params import ModelParams, ParameterError
+from .options import MAX_SEED
+from .params import ModelParams, ParameterError, is_integer, is_number, layer_sizes_tuple
+from .safeio import atomic_open, atomic_write_text, open_nofollow, remove_file, savefig_atomic
 from .schedule import pack_chunk, phase_lengths
 
 __all__ = ["TrainConfig", "TrainingError", "CheckpointError", "RunLockedError", "DivergenceError",
-           "train_run", "load_config_file", "classify", "save_checkpoint", "load_checkpoint"]
+           "train_run", "check_output_folder", "load_config_file", "classify", "save_checkpoint", "load_checkpoint"]
 
 
 class TrainingError(RuntimeError):
@@ -59,6 +61,51 @@ class DivergenceError(TrainingError):
 
 
 # -------------------------------------------------------------------------- configuration
+MAX_EXAMPLES = 10 ** 11    # epochs x train_size: about 3 years at 1,000 examples/s
+
+_OPTIONS = {"train_size": "--train-size", "test_size": "--test-size", "chunk_steps": "--chunk-steps",
+            "data_source": "--data", "fast_rng": "--fast-rng"}
+
+
+def _opt(name: str) -> str:
+    """A parameter's name with its command-line option: ``'train_size' (--train-size)``."""
+    return f"'{name}' ({_OPTIONS.get(name, '--' + name.replace('_', '-'))})"
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_output_folder(out) -> Path:
+    """``--out`` must be a folder that can be created and written; raise ParameterError if not."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"{out} (--out): exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ParameterError(f"{out} (--out): cannot create the output folder ({e.strerror or e})") from None
+    probe = out / f".write-test-{os.getpid()}"
+    try:
+        fd = open_nofollow(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise ParameterError(f"{out} (--out): output folder is not writable ({e.strerror or e})") from None
+    return out
+
+
 @dataclass
 class TrainConfig:
     """Everything that defines a training run (the effective configuration is saved)."""
@@ -77,25 +124,89 @@ class TrainConfig:
     model: dict = field(default_factory=dict)   # ModelParams fields (plain numbers, MODEL.md units)
 
     def __post_init__(self):
-        if isinstance(self.hidden, (int, np.integer)):
-            self.hidden = () if int(self.hidden) == 0 else (int(self.hidden),)
-        self.hidden = tuple(int(h) for h in self.hidden)
+        self.hidden = layer_sizes_tuple(self.hidden)
         for name in ("train_size", "test_size", "epochs", "chunk_steps"):
             v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ParameterError(f"parameter '{name}': must be a positive integer, got {v!r}")
-        if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ParameterError(f"parameter 'seed': must be a non-negative integer, got {self.seed!r}")
+            if not is_integer(v) or v < 1:
+                raise ParameterError(f"parameter {_opt(name)}: must be a positive integer, got {v!r}")
+        if not is_integer(self.seed) or not 0 <= self.seed <= MAX_SEED:
+            raise ParameterError(f"parameter {_opt('seed')}: must be an integer in 0 .. 2**63 - 1, got {self.seed!r}")
+        if self.epochs * self.train_size > MAX_EXAMPLES:
+            raise ParameterError(
+                f"parameters {_opt('epochs')} x {_opt('train_size')}: {self.epochs * self.train_size:.3g} training "
+                f"examples would take about {self.epochs * self.train_size / 1000 / 3.156e7:.3g} years at "
+                f"1,000 examples/s (at most {MAX_EXAMPLES:.3g})")
+        for name in ("out", "data_source"):
+            v = getattr(self, name)
+            if not (v is None and name == "data_source") and (not isinstance(v, (str, os.PathLike)) or str(v) == ""):
+                raise ParameterError(f"parameter {_opt(name)}: must be a folder name, got {v!r}")
+        if not is_number(self.divergence_limit) or not (0 < float(self.divergence_limit) < math.inf):
+            raise ParameterError(f"parameter 'divergence_limit': must be a positive finite number, "
+                                 f"got {self.divergence_limit!r}")
         if self.device not in ("cpp_standalone", "runtime"):
-            raise ParameterError(f"parameter 'device': 'cpp_standalone' or 'runtime', got {self.device!r}")
+            raise ParameterError(f"parameter {_opt('device')}: 'cpp_standalone' or 'runtime', got {self.device!r}")
         if self.precision not in ("float64", "float32"):
-            raise ParameterError(f"parameter 'precision': 'float64' or 'float32', got {self.precision!r}")
+            raise ParameterError(f"parameter {_opt('precision')}: 'float64' or 'float32', got {self.precision!r}")
         if not isinstance(self.fast_rng, bool):
-            raise ParameterError(f"parameter 'fast_rng': true or false, got {self.fast_rng!r}")
+            raise ParameterError(f"parameter {_opt('fast_rng')}: true or false, got {self.fast_rng!r}")
         if self.device == "runtime" and (self.precision != "float64" or self.fast_rng):
             raise ParameterError("parameters 'precision'/'fast_rng': float32 and the fast generator need "
                                  "device cpp_standalone")
-        self.model_params()   # validates the model part
+        if not isinstance(self.model, dict):
+            raise ParameterError(f"parameter 'model': must be a table of model parameters, got {self.model!r}")
+        self.check_chunk(self.model_params())
+
+    def check_chunk(self, params: ModelParams):
+        """A compiled chunk must hold at least one training example and one test example."""
+        test = params.steps("test_duration")
+        # a training example: two phases of phase_min plus a Wald-distributed extra each; the
+        # extra is checked against the drawn lengths too (train_run), this is the typical size
+        train = 2 * (params.steps("phase_min") + int(math.ceil(float(params.wald_mean / params.dt))))
+        for what, n in (("test example ('test_duration')", test), ("training example (2 x 'phase_min')", train)):
+            if n > self.chunk_steps:
+                raise ParameterError(
+                    f"parameter {_opt('chunk_steps')}: a {what} needs {n} time steps but a chunk has only "
+                    f"{self.chunk_steps}; a chunk must hold at least one example")
+
+    def estimate_memory(self, params: ModelParams | None = None) -> int:
+        """Rough peak bytes of a run besides the data set: synapses and chunk schedules.
+
+        Each weight (W and the feedback Y) costs about 56 bytes: float64 values in the Python
+        state, in the state a compiled run returns, in the checkpoint being written and in the
+        compiled program (4 x 8), the program's pre/post indices (2 x 4) and Brian2's int64
+        index arrays while the synapses are created (2 x 8). Each time step of a chunk has ten
+        float64 schedule entries, in Python and in the compiled program; each example of a
+        chunk an image row, likewise.
+        """
+        params = params or self.model_params()
+        sizes = params.layer_sizes
+        weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        feedback = sum(sizes[k] * sizes[-1] for k in range(1, len(sizes) - 1))
+        capacity = self.chunk_steps // max(1, 2 * params.steps("phase_min")) + 1
+        return int(56 * (weights + feedback) + 2 * 8 * (10 * self.chunk_steps + capacity * sizes[0]))
+
+    def check_resources(self, data, available: int | None = None):
+        """Sizes against the data set and memory; raise ParameterError before anything is built."""
+        params = self.model_params()
+        for name, n, have in (("train_size", self.train_size, len(data.train_labels)),
+                              ("test_size", self.test_size, len(data.test_labels))):
+            if n > have:
+                raise ParameterError(f"parameter {_opt(name)}: {n} images asked for, the data set "
+                                     f"({data.source}) has {have}")
+        n_pixels = data.train_images.shape[1]
+        n_classes = int(max(data.train_labels.max(), data.test_labels.max())) + 1
+        if params.n_input != n_pixels:
+            raise ParameterError(f"parameter 'n_input': {params.n_input}, but the images have {n_pixels} pixels")
+        if params.n_output != n_classes:
+            raise ParameterError(f"parameter 'n_output': {params.n_output}, but the data has {n_classes} classes "
+                                 f"(one output neuron per class)")
+        need = self.estimate_memory(params)
+        available = _available_memory() if available is None else available
+        if available is not None and need > available:
+            raise ParameterError(
+                f"parameters {_opt('hidden')}/{_opt('chunk_steps')}: network "
+                f"{'-'.join(map(str, params.layer_sizes))} with {self.chunk_steps} steps per chunk needs about "
+                f"{need / 2**30:.1f} GiB of memory, {available / 2**30:.1f} GiB is available")
 
     def model_params(self) -> ModelParams:
         values = dict(self.model)
@@ -124,8 +235,6 @@ class TrainConfig:
         unknown = sorted(set(model) - model_known)
         if unknown:
             raise ParameterError(f"{source}: unknown model parameter(s) {unknown}")
-        if "hidden" in top and isinstance(top["hidden"], list):
-            top["hidden"] = tuple(top["hidden"])
         try:
             return cls(**top, model=model)
         except ParameterError as e:
@@ -200,21 +309,28 @@ def save_checkpoint(path, state: dict, meta: dict):
     arrays = _state_arrays(state)
     meta_s = json.dumps(meta, sort_keys=True)
     digest = _digest(arrays, meta_s)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
+    prev = path.with_name(path.stem + ".prev.npz")
+    # the new file is complete (and on disk) under checkpoint.tmp before it is renamed onto
+    # checkpoint.npz; renames replace links, never write through them (safeio)
+    with atomic_open(path, tmp=path.with_suffix(".tmp"), fsync=True) as f:
         np.savez(f, __meta__=np.frombuffer(meta_s.encode(), dtype=np.uint8),
                  __sha256__=np.frombuffer(digest.encode(), dtype=np.uint8), **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    if path.exists():
-        os.replace(path, path.with_name(path.stem + ".prev.npz"))
-    os.replace(tmp, path)
+        if os.path.lexists(path):
+            _keep_previous(path, prev)
+
+
+def _keep_previous(path: Path, prev: Path):
+    """Make ``prev`` the current ``path`` while ``path`` stays in place (a hard link, renamed
+    onto ``prev``), so that a checkpoint exists at every moment; a file system without hard
+    links gets a rename (``path`` is then missing until the new one is renamed in)."""
+    tmp = prev.with_name(prev.name + ".tmp")
+    remove_file(tmp)
     try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-        os.fsync(dfd)
-        os.close(dfd)
+        os.link(path, tmp, follow_symlinks=False)
+        os.replace(tmp, prev)
     except OSError:
-        pass
+        remove_file(tmp)
+        os.replace(path, prev)
 
 
 def load_checkpoint(path) -> tuple[dict, dict]:
@@ -238,60 +354,76 @@ def load_checkpoint(path) -> tuple[dict, dict]:
 
 # -------------------------------------------------------------------------- lock
 class RunLock:
-    """``run.lock`` holding host and pid; a lock whose process is gone is stale and replaced."""
+    """An exclusive ``flock`` on ``run.lock`` in the output folder, held for the whole run.
+
+    The kernel releases the lock when the holding process ends, however it ends (even
+    ``kill -9``), so there is no stale-lock guessing: a lock file nobody holds is simply
+    taken over. The file holds the holder's pid and host, only to name it in the error
+    message of a second run. It is opened with ``O_NOFOLLOW`` (a planted link is refused)
+    and removed when the lock is released; a process that locked a file just removed by
+    the previous holder notices that the path now names another file and tries again.
+    """
 
     def __init__(self, folder: Path):
         self.path = Path(folder) / "run.lock"
         self.held = False
+        self._fd = None
 
     def acquire(self):
-        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
-        for _ in range(2):
+        import fcntl
+        for _ in range(100):
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                other = self._read()
-                if other and self._alive(other):
-                    raise RunLockedError(
-                        f"{self.path}: another run (pid {other.get('pid')} on {other.get('host')}) is using "
-                        f"this output folder; wait for it or choose another --out") from None
-                print(f"note: removing stale lock {self.path} (pid {other.get('pid') if other else '?'} is gone)",
-                      file=sys.stderr)
-                try:
-                    self.path.unlink()
-                except FileNotFoundError:
-                    pass
+                fd = open_nofollow(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as e:
+                raise TrainingError(f"{self.path}: cannot open the run lock ({e.strerror or e})") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                other = self._read_fd(fd)
+                os.close(fd)
+                who = (f"pid {other.get('pid')} on {other.get('host')}" if other else "a process that is starting")
+                raise RunLockedError(
+                    f"{self.path}: another run ({who}) is using this output folder; wait for it or "
+                    f"choose another --out") from None
+            except OSError as e:
+                os.close(fd)
+                raise TrainingError(f"{self.path}: cannot lock ({e.strerror or e}; a file system without "
+                                    f"locks?)") from None
+            try:
+                same = os.path.samestat(os.fstat(fd), os.lstat(self.path))
+            except FileNotFoundError:
+                same = False
+            if not same:          # the previous holder removed the file after we opened it
+                os.close(fd)
                 continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(me, f)
+            previous = self._read_fd(fd)
+            if previous:
+                print(f"note: {self.path} was left by pid {previous.get('pid')} on {previous.get('host')}, "
+                      f"which ended without releasing it (stale lock; taken over)", file=sys.stderr)
+            me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(me).encode(), 0)
+            self._fd = fd
             self.held = True
             return self
-        raise RunLockedError(f"{self.path}: could not take the lock")
-
-    def _read(self):
-        try:
-            return json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return None
+        raise RunLockedError(f"{self.path}: could not take the lock (the file keeps being replaced)")
 
     @staticmethod
-    def _alive(info) -> bool:
-        if info.get("host") != socket.gethostname():
-            return True      # cannot tell for another machine: assume alive
+    def _read_fd(fd):
         try:
-            os.kill(int(info["pid"]), 0)
-        except (ProcessLookupError, ValueError, KeyError, TypeError):
-            return False
-        except PermissionError:
-            return True
-        return True
+            return json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
+        except (OSError, ValueError):
+            return None
 
     def release(self):
         if self.held:
             try:
-                self.path.unlink()
-            except FileNotFoundError:
+                if os.path.samestat(os.fstat(self._fd), os.lstat(self.path)):
+                    os.unlink(self.path)      # while still locked: nobody can hold this file next
+            except OSError:
                 pass
+            os.close(self._fd)                # releases the flock
+            self._fd = None
             self.held = False
 
     def __enter__(self):
@@ -360,14 +492,19 @@ def train_run(config: TrainConfig, resume: bool = False, force: bool = False, lo
     stop_after_chunks : int, optional
         For tests: raise KeyboardInterrupt after this many training chunks (as a kill would).
     """
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+    # everything that can be checked is checked before anything is built (issue 13)
+    config.check_chunk(config.model_params())
+    out = check_output_folder(config.out)
+    if data is None:
+        from .data import load_mnist
+        data = load_mnist(source=config.data_source)
+    config.check_resources(data)
     with RunLock(out):
         return _train_locked(config, out, resume, force, log, data, stop_after_chunks)
 
 
 def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
-    from .data import load_mnist, subset, subset_indices
+    from .data import subset, subset_indices
     from .network import SegDendNetwork, initial_weights
 
     results_path = out / "results.json"
@@ -385,15 +522,12 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
                             f"or --force to start again")
     if force:
         for f in (results_path, ckpt, ckpt.with_name("checkpoint.prev.npz")):
-            if f.exists():
-                f.unlink()
+            remove_file(f)      # a link is removed, not followed
 
     params = config.model_params()
     cfg_dict = config.to_dict()
     cfg_dict["effective_model"] = params.to_mapping()
 
-    if data is None:
-        data = load_mnist(source=config.data_source)
     # training images are indexed per chunk (no copy of the training set: memory)
     tr_idx = subset_indices(data.train_labels, config.train_size, seed=config.seed)
     tr_x, tr_y = data.train_images, data.train_labels
@@ -452,6 +586,11 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
         order = np.random.default_rng(_seed_for(config.seed, "order", e)).permutation(config.train_size)
         lengths = phase_lengths(config.train_size, np.random.default_rng(_seed_for(config.seed, "phases", e)),
                                 min_steps, wald_mean, wald_scale)
+        longest = int(lengths.sum(axis=1).max()) if len(lengths) else 0
+        if longest > config.chunk_steps:
+            raise TrainingError(f"epoch {e + 1}: a training example of {longest} steps (phase lengths drawn "
+                                f"from the Wald distribution) does not fit a chunk of {config.chunk_steps} "
+                                f"steps; use a larger --chunk-steps")
         epoch_t0 = time.perf_counter()
         while meta["position"] < config.train_size:
             pos = meta["position"]
@@ -519,16 +658,12 @@ def _config_key(cfg_dict: dict) -> str:
 
 
 def _atomic_write_text(path: Path, text: str):
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, text, tmp=path.with_suffix(path.suffix + ".tmp"))
 
 
 def _write_weights(path: Path, state: dict):
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
+    with atomic_open(path, tmp=path.with_suffix(".tmp")) as f:
         np.savez(f, **{k: v for k, v in _state_arrays(state).items() if not k.startswith("dyn:")})
-    os.replace(tmp, path)
 
 
 def _save_learning_curve(results: dict, path: Path):
@@ -538,5 +673,7 @@ def _save_learning_curve(results: dict, path: Path):
     from .plotting import plot_learning_curve
     fig, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
     plot_learning_curve(ax, results)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        savefig_atomic(fig, path, dpi=120)
+    finally:
+        plt.close(fig)

@@ -1,4 +1,5 @@
-"""The command line: every command answers --help, errors are one line with exit code 1 or 2."""
+"""The command line: every command answers --help, errors are one line with exit code 1 (runtime) or 2
+(usage/configuration)."""
 
 import pytest
 
@@ -28,5 +29,8 @@ def test_bad_input_is_one_line_error(tmp_path, capsys):
     assert main(["data", "--data", str(tmp_path / "missing")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "missing" in err
-    assert main(["train", "--hidden", "10", "--eta", "0.1,nan", "--out", str(tmp_path / "r")]) == 1
-    assert "eta" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:       # a usage error: argparse's exit code 2, one line
+        main(["train", "--hidden", "10", "--eta", "0.1,nan", "--out", str(tmp_path / "r")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --eta: ") and err.count("\n") == 1
