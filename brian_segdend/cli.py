@@ -38,6 +38,17 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
     ap.add_argument("--resume", action="store_true", help="continue from the folder's last checkpoint")
     ap.add_argument("--force", action="store_true", help="overwrite a finished run or a checkpoint in the folder")
     ap.add_argument("--eta", type=float_list, help="learning rates bottom to top, e.g. 0.21,0.21 (default: Table 1)")
+    ap.add_argument("--eta-bias", type=float_list,
+                    help="bias learning rates bottom to top (default: equal to the weight learning rates)")
+    ap.add_argument("--rates", choices=["table1", "kernel"],
+                    help="default learning rates when --eta is not given: Table 1 as printed, or x 0.25 "
+                         "(consistent with the exact kernel's area; see brian_segdend.params.RATE_PRESETS)")
+    ap.add_argument("--kernel", choices=["exact", "truncated"],
+                    help="synaptic kernel: exact (default) or cut after 10 ms as in the original code (own build)")
+    ap.add_argument("--init-weight-scale", type=positive_float,
+                    help="factor on the initial weights W and Y (default 1; 0.49: the original code's voltages)")
+    ap.add_argument("--test-reset", action=argparse.BooleanOptionalAction, default=None,
+                    help="reset the network's state at the start of each test image (as the original code)")
     ap.add_argument("--g-a", type=nonneg_float, help="apical -> soma conductance in 1/ms (default 0; paper: 0, 0.05, 0.6)")
     ap.add_argument("--feedback", choices=["random", "sparse", "symmetric", "symmetric_noise"],
                     help="feedback weights Y (default random)")
@@ -69,7 +80,9 @@ def config_from_args(args) -> "TrainConfig":
         if v is not None:
             values[k] = v
     model_opts = {"eta": args.eta, "g_a": args.g_a, "feedback": args.feedback,
-                  "test_duration": args.test_duration, "plateau_sd": args.plateau_sd}
+                  "test_duration": args.test_duration, "plateau_sd": args.plateau_sd,
+                  "eta_bias": args.eta_bias, "rates": args.rates, "kernel": args.kernel,
+                  "init_weight_scale": args.init_weight_scale, "test_reset": args.test_reset}
     for k, v in model_opts.items():
         if v is not None:
             model[k] = list(v) if isinstance(v, tuple) else v

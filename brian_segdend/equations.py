@@ -7,6 +7,12 @@ line, ``# comments`` allowed).  Lines starting with ``#:`` are directives:
 ``#: threshold = rand() < phi*dt``  spike condition
 ``#: on_spike = ...``           statements run on the neuron's own spike (reset slot)
 ``#: on_pre = ...``             statements run on each incoming synaptic event
+``#: on_spike_cutoff = ...``    (optional) statements run ``kernel_cutoff`` after the neuron's own
+                                spike: remove what is left of that spike's kernel (``kernel = 'truncated'``)
+``#: on_pre_cutoff = ...``      (optional) the same for each synaptic event (like ``on_pre``)
+
+The cutoff directives may use ``kernel_cutoff`` (a time, supplied by the network); the network
+needs them only when it is built with the truncated kernel.
 
 Everything is checked here, in Python, before Brian2 generates or compiles any code:
 encoding, syntax, undefined names (Brian2 units such as ``ms`` are allowed), units, the
@@ -41,7 +47,9 @@ from brian2.utils.stringtools import get_identifiers
 __all__ = ["EquationFileError", "CompartmentFile", "COMPARTMENTS", "load_compartment",
            "load_all", "default_equation_dir"]
 
-DIRECTIVES = ("method", "threshold", "on_spike", "on_pre")
+DIRECTIVES = ("method", "threshold", "on_spike", "on_pre", "on_spike_cutoff", "on_pre_cutoff")
+#: directives with the statements of a synaptic event (``_post`` names allowed)
+_PRE_DIRECTIVES = ("on_pre", "on_pre_cutoff")
 METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun", "linear")
 
 # names every piece of Brian2 code may use
@@ -59,7 +67,8 @@ GROUPS = {
 # Variables the network itself adds to the groups (network.py; learning.py's *_VARS are
 # added by :func:`_network_names`). A file must not define them (unless it provides them).
 _NETWORK_NAMES = {"pixel", "rng_seed", "V_b", "V_a", "E", "sbar", "eta_b", "P_b", "label",
-                  "g_E", "g_I", "w", "eta_w", "P_w", "g_teach", "dense_ret", "stop_flag"}
+                  "g_E", "g_I", "w", "eta_w", "P_w", "g_teach", "dense_ret", "stop_flag",
+                  "kernel_cutoff", "test_reset", "t_reset"}
 
 
 class EquationFileError(ValueError):
@@ -279,14 +288,16 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
     for key, (value, lineno) in directives.items():
         if key == "method":
             continue
-        scope = dict(variables, **post_vars) if key == "on_pre" else variables
+        scope = dict(variables, **post_vars) if key in _PRE_DIRECTIVES else variables
+        if key.endswith("_cutoff"):
+            scope = dict(scope, kernel_cutoff=_const("kernel_cutoff", 10 * ms))
         for ident in get_identifiers(value):
             if ident not in scope and ident not in _BUILTIN_NAMES:
                 hint = ""
                 if ident.endswith("_pre"):
                     hint = " (presynaptic variables are not available to the files)"
                 elif ident.endswith("_post"):
-                    hint = (f" (a '_post' name must be a variable of this file)" if key == "on_pre"
+                    hint = (f" (a '_post' name must be a variable of this file)" if key in _PRE_DIRECTIVES
                             else " ('_post' names exist only in on_pre)")
                 raise EquationFileError(f"{path}:{lineno}: undefined name '{ident}' in directive '{key}'{hint}")
         if key == "threshold":
@@ -309,7 +320,7 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
                 if not m:
                     raise EquationFileError(f"{path}:{lineno}: cannot parse statement {stmt!r} in directive '{key}'")
                 target, op, expr = m.groups()
-                base = target[:-len("_post")] if key == "on_pre" and target.endswith("_post") else target
+                base = target[:-len("_post")] if key in _PRE_DIRECTIVES and target.endswith("_post") else target
                 if target not in scope:
                     raise EquationFileError(f"{path}:{lineno}: statement assigns to undefined name '{target}'")
                 if base not in state_vars:

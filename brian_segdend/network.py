@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +49,7 @@ import brian2 as b2
 from brian2 import Hz, ms, second
 
 from .equations import CompartmentFile, EquationFileError, load_all, default_equation_dir
-from .params import ModelParams, ParameterError
+from .params import ModelParams, ParameterError, KERNEL_CUTOFF
 from .schedule import SCHEDULE_ARRAYS, ChunkSchedule, pack_chunk
 from . import learning as L
 from . import fastrng
@@ -59,12 +60,12 @@ __all__ = ["SegDendNetwork", "initial_weights", "weight_recipe", "build_group", 
 # (shared, constant) runtime parameters of every group, by name -> unit
 _RUNTIME_UNITS = {
     "phi_max": Hz, "tau_s": ms, "tau_L": ms, "g_l": 1 / ms, "g_b": 1 / ms, "g_a": 1 / ms,
-    "g_d": 1 / ms, "E_E": 1, "E_I": 1, "g_teach": 1 / ms,
+    "g_d": 1 / ms, "E_E": 1, "E_I": 1, "g_teach": 1 / ms, "test_reset": 1,
 }
 
 _RUNTIME_UNIT_STR = {"phi_max": "Hz", "tau_s": "second", "tau_L": "second", "g_l": "1/second",
                      "g_b": "1/second", "g_a": "1/second", "g_d": "1/second", "E_E": "1", "E_I": "1",
-                     "g_teach": "1/second"}
+                     "g_teach": "1/second", "test_reset": "1"}
 
 
 def build_group(files: dict, name: str, n: int, file_names, extra_eqs: str, events: dict, method: str,
@@ -164,25 +165,26 @@ def initial_weights(params: ModelParams, rng: np.random.Generator) -> dict:
     recipe's 0.25); a layer fed by a hidden layer uses ``init_rate_frac_hidden`` (0.66, the
     measured mean rate of a hidden layer with the exact kernel), so its voltages start in the
     recipe's range instead of saturating (README, "Initial weights"). Variants (Fig. 8): sparse (80% zeros, rest x5), symmetric (Y = W_top^T),
-    symmetric plus noise.
+    symmetric plus noise. ``init_weight_scale`` multiplies W and Y (not the biases).
     """
     sizes = params.layer_sizes
+    scale = float(params.init_weight_scale)
     W, b = [], []
     for k in range(len(sizes) - 1):
         n_in, n_out = sizes[k], sizes[k + 1]
         W_avg, W_sd = weight_recipe(n_in, params, None if k == 0 else params.init_rate_frac_hidden)
-        W.append(W_avg + 3.465 * W_sd * rng.uniform(-1, 1, size=(n_out, n_in)))
+        W.append(scale * (W_avg + 3.465 * W_sd * rng.uniform(-1, 1, size=(n_out, n_in))))
         b.append(params.init_b_avg + 3.465 * params.init_b_sd * rng.uniform(-1, 1, size=n_out))
     Y = []
     for k, n_h in enumerate(params.hidden):
         Y_avg, Y_sd = weight_recipe(n_h, params)
-        Yk = Y_avg + 3.465 * Y_sd * rng.uniform(-1, 1, size=(n_h, params.n_output))
+        Yk = scale * (Y_avg + 3.465 * Y_sd * rng.uniform(-1, 1, size=(n_h, params.n_output)))
         if params.feedback == "sparse":
             Yk = Yk * (rng.uniform(size=Yk.shape) >= 0.8) * 5.0
         elif params.feedback in ("symmetric", "symmetric_noise"):
             Yk = W[-1].T.copy()
             if params.feedback == "symmetric_noise":
-                Yk = Yk + params.feedback_noise * Y_sd * rng.standard_normal(Yk.shape)
+                Yk = Yk + scale * params.feedback_noise * Y_sd * rng.standard_normal(Yk.shape)
         Y.append(Yk)
     return {"W": W, "b": b, "Y": Y}
 
@@ -282,6 +284,7 @@ class SegDendNetwork:
             "files": {n: f.text for n, f in self.files.items()},
             "brian2": b2.__version__, "device": device,
             "compile_args": list(b2.prefs.codegen.cpp.extra_compile_args_gcc) + ["-funroll-loops"],
+            "kernel": params.kernel if params.kernel == "exact" else [params.kernel, float(KERNEL_CUTOFF / ms)],
         }
         self.build_hash = _hash_build(payload)
         if build_dir is None:
@@ -302,7 +305,8 @@ class SegDendNetwork:
         return {
             "phi_max": p.phi_max, "tau_s": p.tau_s, "tau_L": p.tau_L, "g_l": p.g_l, "g_b": p.g_b,
             "g_a": p.g_a, "g_d": p.g_d, "E_E": float(p.E_E), "E_I": float(p.E_I), "g_teach": 1 / ms,
-            "eta": list(p.learning_rates), "P_hidden": p.P_0, "P_output": p.P_1,
+            "eta": list(p.learning_rates), "eta_bias": list(p.bias_learning_rates),
+            "P_hidden": p.P_0, "P_output": p.P_1, "test_reset": float(bool(p.test_reset)),
             "plateau_variant": 1.0 if float(p.plateau_sd / ms) > 0 else 0.0,
             "plateau_window": float(p.plateau_window / p.dt), "plateau_cdf": plateau,
         }
@@ -313,6 +317,8 @@ class SegDendNetwork:
             raise ParameterError("set_params: layer sizes and dt are fixed by the build; make a new network")
         if params.feedback != self.params.feedback:
             raise ParameterError("set_params: the feedback variant is fixed by the build; make a new network")
+        if params.kernel != self.params.kernel:
+            raise ParameterError("set_params: the kernel is fixed by the build; make a new network")
         self.settle_steps = int(round(float(params.settle / params.dt)))
         self.params = params
         self.runtime_values = self._runtime_defaults(params)
@@ -359,7 +365,9 @@ class SegDendNetwork:
         self.images = b2.TimedArray(np.zeros((self.capacity, p.n_input)), dt=1 * second, name="stim_images")
         self.labels = b2.TimedArray(np.zeros(self.capacity), dt=1 * second, name="stim_labels")
         ns = {f"sch_{k}": v for k, v in self.ta.items()}
-        ns.update(stim_images=self.images, stim_labels=self.labels, RULE_UNIT=RULE_UNIT, stop_simulation=stop_simulation)
+        ns.update(stim_images=self.images, stim_labels=self.labels, RULE_UNIT=RULE_UNIT, stop_simulation=stop_simulation,
+                  kernel_cutoff=KERNEL_CUTOFF)
+        truncated = p.kernel == "truncated"
         self.namespace = ns
         self._shared_vars = []   # (group, name) of every (shared, constant) runtime parameter
         objs = []
@@ -367,10 +375,14 @@ class SegDendNetwork:
         def make_group(name, n, file_names, extra_eqs, events, method, threshold=None, reset=None, order=0):
             if threshold and self.dense:   # a source of synapses: return value of the dense kernels
                 extra_eqs = extra_eqs + "\ndense_ret : 1 (shared)\n"
+            if truncated:   # time of the last test reset: delayed cutoffs of earlier spikes are skipped
+                extra_eqs = extra_eqs + "\nt_reset : second\n"
+            events = dict(events, test_reset="sch_reset(t)*test_reset > 0.5")
             g, rt = build_group(self.files, name, n, file_names, extra_eqs, events, method, ns,
                                 threshold=threshold, reset=reset, order=order)
             self._shared_vars += [(g, r) for r in rt]
             objs.append(g)
+            self._add_test_reset(g, truncated)
             return g
 
         end_events = {"end_f": "sch_end_f(t) > 0.5", "end_t": "sch_end_t(t) > 0.5"}
@@ -424,7 +436,8 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
             on_pre_file = self.files["hidden_basal" if k < len(p.hidden) else "output_dendrite"]
             P_unit = "second" if k < len(p.hidden) else "second**2"
             S = self._projection(f"W{k}", src, tgt, f"w : second\neta_w : 1 (shared, constant)\nP_w : {P_unit} (shared, constant)",
-                                 on_pre_file.directives["on_pre"], L.WEIGHT_UPDATE, ns)
+                                 on_pre_file.directives["on_pre"], L.WEIGHT_UPDATE, ns,
+                                 cutoff=self.cutoff_statements(on_pre_file, "on_pre_cutoff") if truncated else None)
             S.connect()
             self._n_syn[S.name] = len(src) * len(tgt)
             self.W.append(S)
@@ -436,11 +449,20 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
             if symmetric:
                 model += "\neta_w : 1 (shared, constant)\nP_w : second**2 (shared, constant)"
             S = self._projection(f"Y{k}", self.out_soma, d, model, self.files["hidden_apical"].directives["on_pre"],
-                                 L.FEEDBACK_UPDATE if symmetric else None, ns)
+                                 L.FEEDBACK_UPDATE if symmetric else None, ns,
+                                 cutoff=(self.cutoff_statements(self.files["hidden_apical"], "on_pre_cutoff")
+                                         if truncated else None))
             S.connect()
             self._n_syn[S.name] = len(self.out_soma) * len(d)
             self.Y.append(S)
             objs.append(S)
+        if truncated:   # each spiking group's own filtered train s (kernel.eqs) ends after the cutoff too
+            own = self.cutoff_statements(self.files["kernel"], "on_spike_cutoff")
+            for g in spiking:
+                S = b2.Synapses(g, g, on_pre=own, delay=KERNEL_CUTOFF, name=f"{g.name}_cutoff", namespace=ns)
+                S.connect(j="i")
+                self.dense_paths[f"{g.name}_cutoff.pre"] = "generic"
+                objs.append(S)
 
         # ---------------- monitors
         self.mon_out_f = b2.EventMonitor(self.out_soma, "end_f", variables=["Vbar_f"], when="end", name="mon_out_f")
@@ -479,12 +501,51 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
             self.net.store("start")
 
 
-    def _projection(self, name, src, tgt, model, on_pre, learn, ns):
+    @staticmethod
+    def cutoff_statements(cfile, key):
+        """The truncated kernel's statements of ``cfile``'s directive ``key`` as code of a delayed
+        pathway: targets as ``_post`` names, each term applied only to spikes emitted after the
+        postsynaptic group's last test reset (``t_reset``; the spike was emitted at
+        ``t - kernel_cutoff``)."""
+        if key not in cfile.directives:
+            raise EquationFileError(f"{cfile.path}:1: kernel = 'truncated' needs the directive "
+                                    f"'#: {key} = ...' in this file")
+        gate = "int(t - kernel_cutoff > t_reset_post - 0.5*dt)"
+        out = []
+        for stmt in re.split(r"[;\n]", cfile.directives[key]):
+            stmt = stmt.strip()
+            if not stmt:
+                continue
+            target, op, expr = re.match(r"^([A-Za-z_]\w*)\s*([+\-*/]?=)\s*(.+)$", stmt).groups()
+            if not target.endswith("_post"):
+                target += "_post"
+            out.append(f"{target} {op} ({expr})*{gate}")
+        return "\n".join(out)
+
+    def _add_test_reset(self, g, truncated: bool):
+        """At the first step of each test example (schedule array ``reset``) with ``test_reset``
+        on, set every state variable with a differential equation of ``g`` to 0 before the step's
+        update (``start`` slot; the event is detected there too), as the original code clears
+        its layers before each test image. With the truncated kernel, ``t_reset`` records the time,
+        so that the delayed cutoffs of spikes from before the reset are skipped."""
+        names = [n for n, eq in g.equations.items() if eq.type == "differential equation"]
+        code = [f"{n} = {n}*0" for n in names]
+        if truncated:
+            code.append("t_reset = t")
+        if not code:
+            return
+        g.thresholder["test_reset"].when = "start"
+        g.thresholder["test_reset"].order = -1
+        g.run_on_event("test_reset", "\n".join(code), when="start", order=0)
+
+    def _projection(self, name, src, tgt, model, on_pre, learn, ns, cutoff=None):
         """All-to-all Synapses ``name`` from ``src`` to ``tgt``: spike delivery ``on_pre`` and, if
         ``learn`` is given, that weight update on the source's ``end_t`` event (after the errors,
         ``after_resets`` order 2). With ``self.dense``, each of the two that has the form
         :mod:`brian_segdend.dense` handles runs as one contiguous loop per presynaptic neuron;
-        the other keeps Brian2's generic pathway. ``self.dense_paths`` records which."""
+        the other keeps Brian2's generic pathway. ``self.dense_paths`` records which.
+        ``cutoff`` (truncated kernel): statements of a second pathway, delayed by
+        :data:`~brian_segdend.params.KERNEL_CUTOFF`, always Brian2's generic one."""
         from . import dense as D
         plan_pre = D.delivery_plan(on_pre, tgt) if self.dense else None
         plan_learn = D.learning_plan(learn, model, src, tgt, ns) if (self.dense and learn is not None) else None
@@ -493,8 +554,13 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
             pathways["pre"], events["pre"] = on_pre, "spike"
         if learn is not None and plan_learn is None:
             pathways["learn"], events["learn"] = learn, "end_t"
+        delay = None
+        if cutoff is not None:
+            pathways["cutoff"], events["cutoff"] = cutoff, "spike"
+            delay = {"cutoff": KERNEL_CUTOFF}
+            self.dense_paths[f"{name}.cutoff"] = "generic"
         S = b2.Synapses(src, tgt, model=model, on_pre=pathways or None, on_event=events or "spike",
-                        name=name, namespace=ns)
+                        delay=delay, name=name, namespace=ns)
         if "learn" in pathways:
             S.learn.when = "after_resets"
             S.learn.order = 2
@@ -574,7 +640,8 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
             P = rv["P_hidden"] if k < len(p.hidden) else rv["P_output"]
             assignments += [(S, "eta_w", eta), (S, "P_w", P), (S, "w", self._flat(state["W"][k], S) * ms)]
             tgt = (self.dend + [self.out_dend])[k]
-            assignments += [(tgt, "eta_b", eta), (tgt, "P_b", P), (tgt, "b", np.asarray(state["b"][k], float))]
+            assignments += [(tgt, "eta_b", rv["eta_bias"][k]), (tgt, "P_b", P),
+                            (tgt, "b", np.asarray(state["b"][k], float))]
         for k, S in enumerate(self.Y):
             assignments.append((S, "w", self._flat(state["Y"][k], S) * ms))
             if "eta_w" in S.variables:   # symmetric feedback learns

@@ -33,6 +33,7 @@ SCHEDULE_ARRAYS = {
     "n_t": "length in steps of the current example's target window",
     "to_end": "steps left until the end of the current phase (0 at its last step)",
     "stop": "1 from the first idle step after the last example: the compiled run stops there",
+    "reset": "1 at the first step of each test example (the state is reset there if test_reset is on)",
 }
 
 
@@ -98,6 +99,8 @@ def pack_chunk(lengths: np.ndarray, steps: int, settle_steps: int, train: bool) 
         arr["to_end"][f] = np.arange(lf - 1, -1, -1)
         arr["end_f"][pos + lf - 1] = 1
         end_f[k] = pos + lf - 1
+        if not train:
+            arr["reset"][pos] = 1
         if lt:
             g = slice(pos + lf, pos + lf + lt)
             arr["teach"][g] = 1

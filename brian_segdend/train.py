@@ -654,6 +654,15 @@ def _config_key(cfg_dict: dict) -> str:
     for k, default in (("precision", "float64"), ("fast_rng", False)):
         if d.get(k, default) == default:
             d.pop(k, None)
+    # model parameters added later (issue 14), likewise
+    eff = d.get("effective_model")
+    if isinstance(eff, dict):
+        eff = dict(eff)
+        for k, default in (("eta_bias", None), ("rates", "table1"), ("kernel", "exact"),
+                           ("init_weight_scale", 1.0), ("test_reset", False)):
+            if eff.get(k, default) == default:
+                eff.pop(k, None)
+        d["effective_model"] = eff
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
 

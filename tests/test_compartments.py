@@ -25,7 +25,7 @@ from brian2.devices.device import reset_device
 
 from brian_segdend import equations
 from brian_segdend.network import SegDendNetwork, build_group
-from brian_segdend.params import ModelParams
+from brian_segdend.params import ModelParams, KERNEL_CUTOFF
 
 
 # ----------------------------------------------------------------------------- device
@@ -231,3 +231,92 @@ def test_lemma1_mean_filtered_train_is_the_rate(files):
     # tighter: the filtered train carries the realised spikes, less the kernel tail cut at 1 s
     # (about tau_L + tau_s = 13 ms of the last spikes' area)
     assert s_mean == pytest.approx(spike_rate * (1 - 0.013), rel=0.01)
+
+
+# ----------------------------------------------------------------------------- truncated kernel
+# kernel = 'truncated' (the original code's): each spike's kappa ends KERNEL_CUTOFF after it. The
+# original's filter weights a spike by kappa(1 ms), ..., kappa(10 ms) in the 10 steps from the one
+# it is drawn in; here the model's computations (somas, window accumulators) read the state after
+# each step's update, and see kappa(1 ms) .. kappa(10 ms) too: the 10 ms sample is included.
+# (A monitor at 'start' reads one step earlier: kappa(0) .. kappa(9 ms), then 0.)
+
+def truncated(t, p=P):
+    """The original code's kernel: kappa for 0 <= t <= 10 ms, 0 after (1/ms; t in ms)."""
+    t = np.asarray(t, float)
+    return np.where(t <= float(KERNEL_CUTOFF / ms) + 1e-9, kappa(t, p), 0.0)
+
+
+def _expect_truncated(got, expected, cut_index):
+    peak = float(np.max(np.abs(expected)))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * peak)
+    # after the cutoff: zero up to the rounding of the subtraction (measured: about 4e-16 of the peak)
+    assert np.all(np.abs(got[cut_index:]) <= 1e-15 * peak), np.abs(got[cut_index:]).max() / peak
+
+
+def test_truncated_own_filtered_train(files):
+    """kernel.eqs's on_spike plus its on_spike_cutoff on a self-synapse delayed by KERNEL_CUTOFF,
+    as the network builds it: s equals kappa for 10 ms, then 0; its area is 0.510."""
+    n0 = 7
+    g = make(files, "own_kernel_cut", 1, ["kernel"], "t_reset : second",
+             threshold=f"abs(t - {n0}*dt) < 0.5*dt", reset=files["kernel"].directives["on_spike"],
+             method="exact")
+    g.t_reset = -1 * second
+    S = b2.Synapses(g, g, on_pre=SegDendNetwork.cutoff_statements(files["kernel"], "on_spike_cutoff"),
+                    delay=KERNEL_CUTOFF, namespace={"kernel_cutoff": KERNEL_CUTOFF})
+    S.connect(j="i")
+    start = b2.StateMonitor(g, "s", record=0, when="start")
+    seen = b2.StateMonitor(g, "s", record=0, when="after_groups")   # what the model reads
+    b2.Network(g, S, start, seen).run(N_KERNEL_STEPS * ms)
+    steps = np.arange(N_KERNEL_STEPS)
+    age = steps - (n0 + 1)
+    _expect_truncated(np.asarray(start.s[0] * ms), truncated(age) * (age < 10), n0 + 11)
+    model = np.asarray(seen.s[0] * ms)
+    _expect_truncated(model, truncated(steps - n0), n0 + 11)
+    assert np.count_nonzero(np.abs(model) > 1e-12) == 10        # kappa(1 ms) .. kappa(10 ms)
+    # area: 0.5104 of the exact kernel's (the step sum of kappa(1..10 ms))
+    assert float(np.sum(model)) == pytest.approx(0.5104, abs=1e-4)
+
+
+@pytest.mark.parametrize("dendrite,file_names,var", [
+    ("basal", ["hidden_basal", "hidden_apical"], "V_b"),
+    ("apical", ["hidden_basal", "hidden_apical"], "V_a"),
+    ("output", ["output_dendrite"], "V_b"),
+])
+def test_truncated_dendritic_cascade(files, dendrite, file_names, var):
+    """on_pre plus the file's on_pre_cutoff on a pathway delayed by KERNEL_CUTOFF: V - b = w kappa
+    for 10 ms, then w * 0 (both stages of the cascade lose the event's whole contribution)."""
+    n0, w, b = 5, 2.5, 0.8
+    f = files[{"basal": "hidden_basal", "apical": "hidden_apical", "output": "output_dendrite"}[dendrite]]
+    d = make(files, f"cascade_cut_{dendrite}", 1, file_names, "t_reset : second")
+    d.t_reset = -1 * second
+    if "b" in d.variables:
+        d.b = b
+    src = b2.SpikeGeneratorGroup(1, [0], [n0] * ms)
+    S = b2.Synapses(src, d, model="w : second",
+                    on_pre={"pre": f.directives["on_pre"],
+                            "cutoff": SegDendNetwork.cutoff_statements(f, "on_pre_cutoff")},
+                    delay={"cutoff": KERNEL_CUTOFF}, namespace={"kernel_cutoff": KERNEL_CUTOFF})
+    S.connect()
+    S.w = w * ms
+    seen = b2.StateMonitor(d, var, record=0, when="after_groups")
+    b2.Network(d, src, S, seen).run(N_KERNEL_STEPS * ms)
+    got = np.asarray(getattr(seen, var)[0]) - (b if var == "V_b" else 0.0)
+    steps = np.arange(N_KERNEL_STEPS)
+    _expect_truncated(got, w * truncated(steps - n0), n0 + 11)
+    assert float(np.sum(got)) / w == pytest.approx(0.5104, abs=1e-4)
+
+
+def test_truncated_cutoff_skips_spikes_before_a_test_reset(files):
+    """A spike emitted before the group's last reset (t_reset) gets no cutoff: the reset already
+    removed it, and subtracting would leave a negative trace."""
+    g = make(files, "own_kernel_reset", 1, ["kernel"], "t_reset : second",
+             threshold="abs(t - 3*dt) < 0.5*dt", reset=files["kernel"].directives["on_spike"],
+             method="exact")
+    S = b2.Synapses(g, g, on_pre=SegDendNetwork.cutoff_statements(files["kernel"], "on_spike_cutoff"),
+                    delay=KERNEL_CUTOFF, namespace={"kernel_cutoff": KERNEL_CUTOFF})
+    S.connect(j="i")
+    g.run_regularly("k_L = k_L*int(abs(t - 8*dt) > 0.5*dt)\nk_s = k_s*int(abs(t - 8*dt) > 0.5*dt)\n"
+                    "t_reset = t_reset + (t - t_reset)*int(abs(t - 8*dt) < 0.5*dt)", when="start")
+    mon = b2.StateMonitor(g, "s", record=0, when="after_groups")
+    b2.Network(g, S, mon).run(40 * ms)
+    assert np.all(mon.s[0][8:] == 0)

@@ -308,3 +308,48 @@ def test_float32_precision_runs_the_same_rule(mnist):
     assert "extern std::vector<double> _dynamic_array_W0_w;" in (ref[1].build_dir / "objects.h").read_text()
     d32, d64 = new["W"][0] - state["W"][0], ref[3]["W"][0] - state["W"][0]
     assert np.abs(d32 - d64).max() < 0.05 * np.abs(d64).max()
+
+
+def test_bias_learning_rate_is_separate(run_1h, mnist):
+    """eta_bias = 0: the biases stay, the weights learn exactly as before; eta_bias = eta (given
+    explicitly) reproduces the default run (the bias rate defaulted to the weight rate) exactly."""
+    p, net, state, new, res, sch = run_1h
+    frozen = one_example_run(mnist, (30,), eta_bias=(0.0, 0.0))
+    for k in range(2):
+        np.testing.assert_array_equal(frozen[3]["b"][k], state["b"][k])
+        assert np.abs(frozen[3]["W"][k] - state["W"][k]).max() > 0
+        np.testing.assert_array_equal(frozen[3]["W"][k], new["W"][k])
+    same = one_example_run(mnist, (30,), eta_bias=p.learning_rates)
+    for k in range(2):
+        np.testing.assert_array_equal(same[3]["W"][k], new["W"][k])
+        np.testing.assert_array_equal(same[3]["b"][k], new["b"][k])
+    assert np.abs(new["b"][0] - state["b"][0]).max() > 0
+
+
+def test_test_reset_clears_the_state_between_test_images(mnist):
+    """test_reset on: each test image starts from the reset state (0), so the state recorded at its
+    first step equals that of the chunk's first image (which starts from 0) and does not depend on
+    the image before; off: it carries the previous image's state (the default)."""
+    out = {}
+    for reset in (False, True):
+        p = ModelParams(hidden=(30,), test_duration=60 * ms, test_reset=reset)
+        net = SegDendNetwork(p, chunk_steps=ONE_EXAMPLE_STEPS, record_state=True)
+        state = initial_weights(p, np.random.default_rng(0))
+        sch = pack_chunk(np.full(2, 60), ONE_EXAMPLE_STEPS, 30, train=False)
+        assert sch.n_examples == 2 and sch.arrays["reset"][sch.starts].tolist() == [1, 1]
+        new, res = net.run_chunk(state, mnist.test_images[[5, 9]], mnist.test_labels[[5, 9]], sch, seed=2)
+        out[reset] = res.records["state"]
+        rec = res.records["state"]
+        first, second = sch.starts
+        same = all(np.array_equal(rec[layer][v][:, first], rec[layer][v][:, second])
+                   for layer in rec for v in rec[layer] if v != "t")
+        assert same == reset, reset
+        if reset:
+            # after the first step's update from 0: no input has arrived at the dendrites yet
+            np.testing.assert_array_equal(rec["input"]["s"][:, second], 0)
+            np.testing.assert_array_equal(rec["hidden0"]["V_a"][:, second], 0)
+            np.testing.assert_allclose(rec["hidden0"]["V_b"][:, second], state["b"][0], rtol=1e-15)
+    # the first image is not affected by the option
+    for layer in out[True]:
+        for v in (v for v in out[True][layer] if v != "t"):
+            np.testing.assert_array_equal(out[True][layer][v][:, :sch.starts[1]], out[False][layer][v][:, :sch.starts[1]])
