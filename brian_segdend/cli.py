@@ -9,6 +9,8 @@ fig10          the Figure 10 LTP/LTD prediction experiment
 compare        other plasticity models on the Figure 10 protocol
 compare-mnist  this model and Diehl & Cook (2015) on the same MNIST subsets
 data           summary of the MNIST data the loader finds
+sweep          many training runs (grid/list of configurations x seeds) on Dask distributed
+paper fig6     Figure 6B: 784-10, 784-500-10, 784-500-100-10 trained for 60 epochs (on the sweep engine)
 """
 
 from __future__ import annotations
@@ -165,6 +167,8 @@ COMMANDS = {
     "compare": _delegate("brian_segdend.compare"),
     "compare-mnist": _delegate("brian_segdend.compare_mnist"),
     "data": cmd_data,
+    "sweep": _delegate("brian_segdend.sweep"),
+    "paper": _delegate("brian_segdend.fig6", "paper_main"),
 }
 
 
