@@ -903,5 +903,15 @@ def main(argv=None) -> int:
         return 0
     points, base, out = points_from_args(args)
     print(f"sweep: {len(points)} run(s) in {out}")
-    run_sweep(points, out, engine, resume=args.resume, meta={"base": base, "varied": _varied(points)})
+    doc = run_sweep(points, out, engine, resume=args.resume, meta={"base": base, "varied": _varied(points)})
+    return _report_failures(doc["runs"])
+
+
+def _report_failures(runs) -> int:
+    failed = [r for r in runs if r["status"] != "finished"]
+    if failed:
+        r = failed[0]
+        print(f"error: {len(failed)} of {len(runs)} run(s) did not finish, e.g. {r['name']}: "
+              f"{r.get('error') or r['status']}", file=sys.stderr)
+        return 1
     return 0
