@@ -270,3 +270,26 @@ def test_aggregate_partial_and_single_seed():
     a, = aggregate(runs)
     assert a["epochs"] == 1 and a["test_error_mean"] == [pytest.approx(0.55)] and a["n_finished"] == 1
     assert a["final_test_error_mean"] == 0.4 and a["final_test_error_sem"] is None
+
+
+def test_paper_grid_search(reference, build_dir, tmp_path):
+    """--paper-grid on a 2 x 2 coarse grid (each layer's rate) then the fine stage around the best."""
+    ref_out, ref_doc = reference
+    out = tmp_path / "pg"
+    done = subprocess.run([sys.executable, "-m", "brian_segdend", "sweep", *TRAIN_ARGS, "--seed", "1",
+                           "--paper-grid", "--paper-range", "0.1,0.2,0.1", "--paper-fine-span", "0",
+                           "--workers", "2", "--dashboard", ":0", "--out", str(out)],
+                          capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    res = json.loads((out / "paper_grid.json").read_text())
+    coarse = json.loads((out / "coarse" / "sweep.json").read_text())
+    assert sorted(r["name"] for r in coarse["runs"]) == [f"eta0={a}_eta1={b}_seed1" for a in (0.1, 0.2)
+                                                        for b in (0.1, 0.2)]
+    best = min(coarse["aggregates"], key=lambda a: a["final_test_error_mean"])
+    assert res["stages"]["coarse"]["best"]["rates"] == best["params"]
+    assert res["best_rates"] == [best["params"]["eta0"], best["params"]["eta1"]]
+    # equal rates on both layers are the reference sweep's eta=0.1 / eta=0.2 runs
+    for eta in (0.1, 0.2):
+        got = read_run(out / "coarse" / f"eta0={eta}_eta1={eta}_seed1")["test_error"]
+        assert got == read_run(ref_out / f"eta={eta}_seed1")["test_error"]
+    assert "use --eta" in done.stdout and (out / "coarse" / "sweep_heatmap.png").exists()
