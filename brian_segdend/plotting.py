@@ -254,7 +254,9 @@ def plot_error_bands(ax, series: dict, marks: dict | None = None):
             ax.fill_between(x, m - sem, m + sem, color=line.get_color(), alpha=0.25, lw=0)
     for label, (ep, val) in (marks or {}).items():
         ax.plot([ep], [val], marker="*", ms=12, mfc="none", mew=1.5, color=colors.get(label, "k"),
-                ls="none", label=f"{label}: paper, {val:g}% at epoch {ep}")
+                ls="none", label=f"paper: {val:g}% at epoch {ep}")
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("test error (%)")
     ax.set_ylim(bottom=0)

@@ -697,17 +697,21 @@ def _plot_heatmap(aggregates, varied, path):
         if a["final_test_error_mean"] is None or xk not in a["params"] or yk not in a["params"]:
             continue
         Z[ys.index(_fmt_value(a["params"][yk])), xs.index(_fmt_value(a["params"][xk]))] = 100 * a["final_test_error_mean"]
-    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * len(xs), 1.2 + 0.5 * len(ys)), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(max(4.0, 2.0 + 0.7 * len(xs)), max(3.0, 1.2 + 0.5 * len(ys))),
+                           constrained_layout=True)
     im = ax.imshow(np.ma.masked_invalid(Z), origin="lower", aspect="auto", cmap="viridis_r")
+    mid = np.nanmean(Z) if np.isfinite(Z).any() else 0.0
     for i in range(len(ys)):
         for j in range(len(xs)):
             if np.isfinite(Z[i, j]):
-                ax.text(j, i, f"{Z[i, j]:.1f}", ha="center", va="center", fontsize=7, color="w")
+                ax.text(j, i, f"{Z[i, j]:.1f}", ha="center", va="center", fontsize=7,
+                        color="k" if Z[i, j] < mid else "w")
     ax.set_xticks(range(len(xs)), xs, rotation=45, fontsize=8)
     ax.set_yticks(range(len(ys)), ys, fontsize=8)
     ax.set_xlabel(xk)
     ax.set_ylabel(yk)
-    plt.colorbar(im, ax=ax).set_label("final test error (%), mean over seeds")
+    plt.colorbar(im, ax=ax).set_label("final test error (%)")
+    ax.set_title("mean over seeds", fontsize=9)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
