@@ -298,12 +298,11 @@ def main(argv=None) -> int:
 
 
 def paper_main(argv=None) -> int:
-    """``python -m brian_segdend paper <figure>``: the paper's experiments (now: fig6)."""
-    argv = list(argv or [])
+    """``python -m brian_segdend paper <figure> [options]``: the paper's experiments (now: fig6)."""
     figures = {"fig6": main}
-    if not argv or argv[0] in ("-h", "--help"):
-        print("usage: python -m brian_segdend paper fig6 [options]   (fig6 --help for the options)")
-        return 0
-    if argv[0] not in figures:
-        raise ParameterError(f"paper: unknown figure {argv[0]!r} (available: {', '.join(figures)})")
-    return figures[argv[0]](argv[1:])
+    ap = argparse.ArgumentParser(prog="python -m brian_segdend paper",
+                                 description="The paper's experiments; '<figure> --help' for its options.")
+    ap.add_argument("figure", choices=sorted(figures), help="fig6: Figure 6B (network depth)")
+    ap.add_argument("options", nargs=argparse.REMAINDER, help="the figure's options")
+    args = ap.parse_args(list(argv or []))
+    return figures[args.figure](args.options)
