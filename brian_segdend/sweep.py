@@ -455,7 +455,11 @@ class Engine:
         """(client, cluster or None) ready for tasks."""
         from distributed import Client
         if self.scheduler:
-            client = Client(self.scheduler, timeout="30s")
+            try:
+                client = Client(self.scheduler, timeout="30s")
+            except (OSError, TimeoutError) as e:
+                from .train import TrainingError
+                raise TrainingError(f"--scheduler {self.scheduler}: cannot connect ({e})") from None
             return client, None
         if self.slurm:
             cluster = _slurm_cluster(self.slurm_options, self.dashboard)
