@@ -10,6 +10,8 @@ compare        other plasticity models on the Figure 10 protocol
 compare-mnist  this model and Diehl & Cook (2015) on the same MNIST subsets
 data           summary of the MNIST data the loader finds
 cache          sizes of the compiled-network cache; --clean [--unused-days N] removes builds
+sweep          many training runs (grid/list of configurations x seeds) on Dask distributed
+paper fig6     Figure 6B: 784-10, 784-500-10, 784-500-100-10 trained for 60 epochs (on the sweep engine)
 """
 
 from __future__ import annotations
@@ -221,6 +223,8 @@ COMMANDS = {
     "compare-mnist": _delegate("brian_segdend.compare_mnist"),
     "data": cmd_data,
     "cache": cmd_cache,
+    "sweep": _delegate("brian_segdend.sweep"),
+    "paper": _delegate("brian_segdend.fig6", "paper_main"),
 }
 
 

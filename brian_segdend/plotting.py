@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = ["CONDITION_LABELS", "CONDITION_COLORS", "plot_protocol_timeline", "plot_condition_traces",
            "plot_condition_changes", "plot_timing_curve", "plot_onset_offset_map", "plot_rate_sweep",
-           "plot_learning_curve"]
+           "plot_learning_curve", "plot_error_bands"]
 
 CONDITION_LABELS = {
     "early_apical": "early apical",
@@ -225,4 +225,42 @@ def plot_learning_curve(ax, results: dict):
                  f"{100 * results.get('final_test_error', float('nan')):.1f}%", fontsize=10)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8, frameon=False)
+    return ax
+
+
+def plot_error_bands(ax, series: dict, marks: dict | None = None):
+    """Test error (percent) against epoch, one line per series with a mean ± SEM band.
+
+    Parameters
+    ----------
+    series : dict
+        label -> {"mean": [per epoch, fraction], "sem": [per epoch or None], "initial": fraction or None}.
+        The error before training (``initial``) is drawn at epoch 0.
+    marks : dict, optional
+        label -> (epoch, percent): reference values (e.g. a paper's) drawn as open stars in the
+        colour of the series with the same label.
+    """
+    colors = {}
+    for label, s in series.items():
+        m = [100 * x for x in s["mean"]]
+        sem = [0.0 if v is None else 100 * v for v in (s.get("sem") or [None] * len(m))]
+        x = list(range(1, len(m) + 1))
+        if s.get("initial") is not None:
+            x, m, sem = [0] + x, [100 * s["initial"]] + m, [0.0] + sem
+        line, = ax.plot(x, m, marker="o", ms=3, label=label)
+        colors[label] = line.get_color()
+        m, sem = np.asarray(m), np.asarray(sem)
+        if np.any(sem > 0):
+            ax.fill_between(x, m - sem, m + sem, color=line.get_color(), alpha=0.25, lw=0)
+    for label, (ep, val) in (marks or {}).items():
+        ax.plot([ep], [val], marker="*", ms=12, mfc="none", mew=1.5, color=colors.get(label, "k"),
+                ls="none", label=f"paper: {val:g}% at epoch {ep}")
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test error (%)")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, frameon=False)
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
     return ax

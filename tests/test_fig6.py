@@ -1,0 +1,77 @@
+"""``paper fig6``: the quick mode end to end, resume without training, and collecting hand-started runs."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from brian_segdend.fig6 import check_claims, collect
+from brian_segdend.train import save_checkpoint
+
+pytestmark = pytest.mark.slow
+
+
+def test_quick_fig6_end_to_end(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fig6")
+    env = dict(os.environ, BRIAN_SEGDEND_BUILD_DIR=os.environ.get("BRIAN_SEGDEND_BUILD_DIR")
+               or str(tmp_path_factory.mktemp("builds")))
+    cmd = [sys.executable, "-m", "brian_segdend", "paper", "fig6", "--quick", "--train-size", "200",
+           "--test-size", "100", "--chunk-steps", "8000", "--workers", "2", "--dashboard", ":0", "--out", str(out)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    doc = json.loads((out / "fig6b.json").read_text())
+    assert (out / "fig6b.png").stat().st_size > 1000
+    for name in ("784-10", "784-500-10", "784-500-100-10"):
+        a = doc["architectures"][name]
+        assert a["epochs_reached"] == 2 and len(a["mean_percent"]) == 2
+        res = json.loads((out / name / "seed1" / "results.json").read_text())
+        assert a["mean_percent"] == [100 * e["test_error"] for e in res["epochs"]]
+        assert doc["progress"][name]["finished_seeds"] == ["1"]
+    assert doc["config"]["networks"]["784-500-100-10"]["hidden"] == [50, 20]
+    assert [c["result"] for c in doc["claims"]][:2] == ["not judged", "not judged"]
+    assert "not judged: reached 2 epoch(s)" in done.stdout and "two hidden layers" in done.stdout
+    assert doc["claims"][2]["result"] in ("PASS", "FAIL")
+    # finished: --resume only collects (no cluster, no training)
+    t0 = time.time()
+    again = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "3 of 3 run(s) already finished" in again.stdout
+    assert "dask scheduler" not in again.stdout and time.time() - t0 < 60
+    # --from-runs: the same numbers, no training
+    coll = subprocess.run([sys.executable, "-m", "brian_segdend", "paper", "fig6", "--from-runs", str(out)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert coll.returncode == 0, coll.stderr
+    assert json.loads((out / "fig6b.json").read_text())["architectures"] == doc["architectures"]
+
+
+def test_collect_partial_runs_and_claims(tmp_path):
+    """Runs started by hand: a finished results.json and an unfinished run's checkpoint epochs."""
+    curves = {"784-10": 9 - 0.01 * np.arange(60), "784-500-10": 6 - 0.03 * np.arange(60),
+              "784-500-100-10": 5.5 - 0.04 * np.arange(60)}
+    for name, c in curves.items():
+        for seed, shift in ((1, 0.0), (2, 0.2)):
+            folder = tmp_path / name / f"seed{seed}"
+            folder.mkdir(parents=True)
+            epochs = [{"epoch": k + 1, "examples": 60000 * (k + 1), "test_error": (v + shift) / 100,
+                       "train_error": 0.1, "wall_s": 1.0} for k, v in enumerate(c)]
+            if seed == 1:
+                (folder / "results.json").write_text(json.dumps(
+                    {"config": {"hidden": []}, "epochs": epochs, "initial_test_error": 0.9, "finished": True,
+                     "final_test_error": epochs[-1]["test_error"], "examples_per_second": 100.0}))
+            else:   # unfinished: 40 epochs recorded in the checkpoint
+                save_checkpoint(folder / "checkpoint.npz", {"W": [np.zeros((2, 2))], "b": [np.zeros(2)], "Y": []},
+                                {"epochs": epochs[:40], "initial_test_error": 0.9, "examples_trained": 10,
+                                 "train_wall_s": 1.0})
+    arch = collect(tmp_path)
+    a = arch["784-500-10"]
+    assert a["seeds"]["1"]["status"] == "finished" and a["seeds"]["2"]["status"] == "partial"
+    assert a["epochs_reached"] == 40 and a["epochs_reached_max"] == 60
+    np.testing.assert_allclose(a["mean_percent"], curves["784-500-10"][:40] + 0.1)
+    np.testing.assert_allclose(a["sem_percent"], [0.1] * 40)
+    claims = check_claims(arch)
+    assert [c["result"] for c in claims[:3]] == ["PASS", "PASS", "PASS"]
+    assert all(c["detail"] == "not judged: reached 40 epoch(s)" for c in claims[3:])
