@@ -227,9 +227,7 @@ def _seeds(text):
 
 def main(argv=None) -> int:
     """``python -m brian_segdend paper fig6 [options]``."""
-    from .cli import _sigterm_as_interrupt
     from .sweep import engine_from_args, run_points
-    _sigterm_as_interrupt()
     ap = parser()
     given = set()
     argv = list(argv or [])

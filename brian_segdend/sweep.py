@@ -18,7 +18,8 @@ Engines
 
 The output folder and the build cache (``$BRIAN_SEGDEND_BUILD_DIR``) must be on a file system
 that every worker sees. Workers compiling the same network at the same moment are serialised by
-an exclusive ``fcntl.flock`` on ``<build root>/<build folder name>.lock`` around the build.
+the build cache's own lock (:func:`brian_segdend.buildcache.build_lock`: exclusive ``fcntl.flock``
+on ``<build root>/<build folder name>.lock`` for a build, shared while a binary runs).
 
 Output
 ------
@@ -71,7 +72,7 @@ import numpy as np
 from .params import ModelParams, ParameterError, default_learning_rates
 
 __all__ = ["SweepPoint", "Engine", "parse_grid_option", "expand_points", "read_run", "aggregate",
-           "run_points", "run_sweep", "build_lock", "run_task", "paper_grid_axes", "main"]
+           "run_points", "run_sweep", "run_task", "paper_grid_axes", "main"]
 
 #: parameters a sweep may vary besides TrainConfig and ModelParams fields
 _EXTRA_PARAMS = ("eta_scale",)
@@ -332,48 +333,6 @@ _PROCESS_LOCK = threading.Lock()   # one training per worker process (Brian2's d
 _DATA = {}
 
 
-@contextlib.contextmanager
-def build_lock(build_dir, log=None):
-    """Exclusive ``fcntl.flock`` on ``<build root>/<build folder name>.lock`` while held."""
-    import fcntl
-    build_dir = Path(build_dir)
-    build_dir.parent.mkdir(parents=True, exist_ok=True)
-    path = build_dir.parent / f"{build_dir.name}.lock"
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        t0 = time.perf_counter()
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        waited = time.perf_counter() - t0
-        if waited > 1 and log:
-            log(f"waited {waited:.0f} s for the build lock {path}")
-        yield path
-    finally:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
-
-
-@contextlib.contextmanager
-def _locked_builds(log=None):
-    """While active, ``SegDendNetwork.build`` takes :func:`build_lock` (this process only)."""
-    from . import network
-    cls = network.SegDendNetwork
-    original = cls.build
-
-    def build(self):
-        if self.device_name != "cpp_standalone" or self._built:
-            return original(self)
-        with build_lock(self.build_dir, log):
-            return original(self)
-
-    cls.build = build
-    try:
-        yield
-    finally:
-        cls.build = original
-
-
 def _load_data(source):
     from .data import load_mnist
     if source not in _DATA:
@@ -408,8 +367,7 @@ def run_task(config: dict, lock_wait_s: float = 300.0) -> dict:
         while read_run(out)["status"] != "finished":
             try:
                 cfg = TrainConfig.from_dict(config, source=str(out))
-                with _locked_builds(log):
-                    train_run(cfg, resume=True, log=log, data=_load_data(cfg.data_source))
+                train_run(cfg, resume=True, log=log, data=_load_data(cfg.data_source))
             except RunLockedError as e:
                 if time.monotonic() > deadline:
                     error = str(e)
@@ -888,8 +846,6 @@ def points_from_args(args) -> tuple[list[SweepPoint], dict, Path]:
 
 def main(argv=None) -> int:
     """``python -m brian_segdend sweep``."""
-    from .cli import _sigterm_as_interrupt
-    _sigterm_as_interrupt()
     ap = sweep_parser()
     args = ap.parse_args(argv)
     if args.force:
