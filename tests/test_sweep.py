@@ -223,7 +223,7 @@ def test_sweep_resume_after_client_killed(reference, build_dir, tmp_path):
     assert "dask scheduler" not in last.stdout and time.time() - t0 < 60
 
 
-def test_points_names_and_options(tmp_path):
+def test_points_names_and_options(tmp_path, capsys):
     """Grid parsing, folder names, per-layer rates, sweep files, and one-line errors for bad options."""
     assert parse_grid_option("eta=0.05,0.1") == ("eta", [0.05, 0.1])
     assert parse_grid_option("hidden=500,500/100") == ("hidden", [500, [500, 100]])
@@ -260,7 +260,8 @@ def test_points_names_and_options(tmp_path):
     bad.write_text("[grids]\neta = [0.1]\n")
     for argv, msg in ((["sweep", "--sweep", str(bad)], "unknown key"), (["sweep", "--grid", "eta"], "NAME=VALUE"),
                       (["sweep", "--workers", "0"], "--workers"), (["sweep", "--seeds", "a"], "--seeds")):
-        assert main(argv) == 1
+        assert main(argv) == 2                     # a configuration error: exit 2, nothing run
+        assert msg in capsys.readouterr().err
 
 
 def test_aggregate_partial_and_single_seed():
