@@ -37,6 +37,7 @@ import re
 
 import numpy as np
 import sympy
+from . import _brian  # noqa: F401  (first: Brian2 without leftover temporary files)
 import brian2 as b2
 from brian2.parsing.statements import parse_statement
 from brian2.parsing.sympytools import str_to_sympy, sympy_to_str

@@ -85,6 +85,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
+from . import _brian  # noqa: F401  (first: Brian2 without leftover temporary files)
 import brian2 as b2
 from brian2 import Hz, ms, mV, second
 

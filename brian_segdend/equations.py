@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import _brian  # noqa: F401  (first: Brian2 without leftover temporary files)
 from brian2 import Equations, Hz, ms
 from brian2.core.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS
 from brian2.core.namespace import DEFAULT_UNITS

@@ -27,6 +27,7 @@ from __future__ import annotations
 from math import erf, sqrt
 
 import numpy as np
+from . import _brian  # noqa: F401  (first: Brian2 without leftover temporary files)
 from brian2 import ms
 
 __all__ = ["RULE_UNIT", "N_PLATEAU_STEPS", "plateau_offset_cdf", "INPUT_VARS", "INPUT_ACCUMULATE",

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 import numpy as np
+from . import _brian  # noqa: F401  (first: Brian2 without leftover temporary files)
 from brian2 import Hz, ms, Quantity
 from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimension_mismatch, get_dimensions
 
