@@ -41,11 +41,12 @@ FEEDBACK_VARIANTS = ("random", "sparse", "symmetric", "symmetric_noise")
 #: * ``"kernel"``: Table 1 x 0.25, kernel-consistent rates for the exact kernel (area 1): its
 #:   filtered trains are about 1/0.51 times larger and a weight step moves a voltage by about
 #:   eta P E |s|^2, so the same eta gives about (1/0.51)^2 = 3.8 times the original's step.
-#:   Measured (MODEL.md): 784-500-10 keeps improving (9.98, 8.70, 8.34, 7.56% after epochs 1-4)
-#:   where Table 1's rates level off near 8.3%. A deviation from Table 1, for that reason.
+#:   Measured (docs/RESULTS.md, Figure 6B): 784-500-10 keeps improving to 5.64% after 60 epochs
+#:   (6.59% at epoch 10) where Table 1's rates level off near 8.3% after 2-3 epochs. The default,
+#:   as a deviation from Table 1 for that reason (docs/MODEL.md, deviation 2).
 RATE_PRESETS = {"table1": 1.0, "kernel": 0.25}
-#: The preset used when a run names none (the project lead flips it after long runs).
-DEFAULT_RATES = "table1"
+#: The preset used when a run names none.
+DEFAULT_RATES = "kernel"
 
 #: ``"exact"``: kappa(t) = (exp(-t/tau_L) - exp(-t/tau_s))/(tau_L - tau_s), area 1 (MODEL.md).
 #: ``"truncated"``: the original code's kernel, each spike's kappa cut after KERNEL_CUTOFF

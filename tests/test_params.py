@@ -28,7 +28,8 @@ def test_table1_numbers_carry_over_with_units():
     assert p.k_b == pytest.approx(0.6 / 0.7)
     assert p.k_d == pytest.approx(0.6 / 0.7)
     assert p.layer_sizes == (784, 500, 10)
-    assert p.learning_rates == (0.21, 0.21)
+    assert p.learning_rates == pytest.approx((0.0525, 0.0525))   # Table 1 x 0.25: the default preset
+    assert ModelParams(rates="table1").learning_rates == (0.21, 0.21)
     assert float(p.phase_min / ms) == 50.0 and float(p.test_duration / ms) == 250.0
 
 
@@ -36,8 +37,10 @@ def test_default_learning_rates_per_depth():
     assert default_learning_rates(0) == (0.19,)
     assert default_learning_rates(1) == (0.21, 0.21)
     assert default_learning_rates(2) == (0.23, 0.23, 0.12)
-    assert ModelParams(hidden=()).learning_rates == (0.19,)
-    assert ModelParams(hidden=(500, 100)).learning_rates == (0.23, 0.23, 0.12)
+    assert ModelParams(hidden=(), rates="table1").learning_rates == (0.19,)
+    assert ModelParams(hidden=(500, 100), rates="table1").learning_rates == (0.23, 0.23, 0.12)
+    assert ModelParams(hidden=(500, 100)).learning_rates == pytest.approx((0.0575, 0.0575, 0.03))
+    assert ModelParams(hidden=(), eta_bias=(0.01,)).bias_learning_rates == (0.01,)
 
 
 def test_g_a_variants_and_k_b():
