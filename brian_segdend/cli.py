@@ -163,7 +163,7 @@ def cmd_main(argv) -> int:
         import json
         f = json.loads((out / "fig10" / "fig10.json").read_text())["conditions"]
         summary.append("Figure 10 prediction (basal weight change, % of initial): " + ", ".join(
-            f"{k.replace('_', ' ')} {v['dw_percent_mean']:+.2f} ± {v['dw_percent_sem']:.2f}" for k, v in f.items())
+            f"{k.replace('_', ' ')} {v['dw_percent_mean']:+.3f} ± {v['dw_percent_sem']:.3f}" for k, v in f.items())
             + f" -> {out / 'fig10'}")
     print("\n".join(["", "summary:"] + summary + [f"total {time.perf_counter() - t0:.0f} s"]))
     return 0
