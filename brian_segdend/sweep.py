@@ -426,7 +426,8 @@ class Engine:
         from distributed import LocalCluster
         n = self.workers or _cores()
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=self.dashboard,
-                               env={"OMP_NUM_THREADS": "1"}, silence_logs=40)
+                               env={"OMP_NUM_THREADS": "1"}, silence_logs=40,
+                               preload=["brian_segdend._dask_worker"])   # workers ignore Ctrl-C
         return Client(cluster), cluster
 
 

@@ -24,3 +24,13 @@ def test_brian_log_kept_when_asked(tmp_path):
     r = _run(tmp_path, code, {"BRIAN_SEGDEND_BRIAN_LOG": "1"})
     assert r.returncode == -9
     assert any(p.name.startswith("brian_debug_") for p in tmp_path.iterdir())
+
+
+def test_ignored_sigint_stays_ignored_after_brian2_import(tmp_path):
+    """A Dask worker or background job ignores SIGINT: importing the package must not make it crash."""
+    code = ("import os, signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            "import brian_segdend.params\n"
+            "os.kill(os.getpid(), signal.SIGINT); time.sleep(0.2); print('still here')")
+    r = _run(tmp_path, code)
+    assert r.returncode == 0 and "still here" in r.stdout, r.stderr
+    assert "TypeError" not in r.stderr

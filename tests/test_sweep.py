@@ -193,9 +193,15 @@ def test_killed_worker_task_is_resumed(reference, build_dir, tmp_path):
     assert_same_runs(out, ref_out, names)
 
 
+def _task_starts(out, names) -> int:
+    logs = [out / n / "train.log" for n in names]
+    return sum(p.read_text().count("task started") for p in logs if p.exists())
+
+
 def test_sweep_resume_after_client_killed(reference, build_dir, tmp_path):
-    """kill -9 of the sweep (client, scheduler and workers); `sweep --resume` finishes the runs
-    with the numbers of an undisturbed sweep and skips the finished ones."""
+    """kill -9 of the sweep (client, scheduler and workers), then Ctrl-C of a resumed sweep (exit
+    130, no worker tracebacks); `sweep --resume` finishes the runs with the numbers of an
+    undisturbed sweep and skips the finished ones."""
     ref_out, _ = reference
     out = tmp_path / "sweep"
     cmd = [sys.executable, "-m", "brian_segdend", "sweep", *TRAIN_ARGS, "--grid", "eta=0.1,0.2", "--seeds", "1",
@@ -213,6 +219,20 @@ def test_sweep_resume_after_client_killed(reference, build_dir, tmp_path):
         proc.wait()
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert again.returncode == 1 and "--resume" in again.stderr
+    starts = _task_starts(out, names)
+    # Ctrl-C in a terminal: SIGINT to the whole process group (client and workers) stops the
+    # sweep with exit 130 and no worker tracebacks; the runs keep their checkpoints
+    proc = subprocess.Popen(cmd + ["--resume"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None and _task_starts(out, names) <= starts:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode in (130, 0), output[-3000:]     # 0 only if the sweep finished first
+    assert "Traceback" not in output, output[-3000:]
     done = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-3000:]
     assert_same_runs(out, ref_out, names)
