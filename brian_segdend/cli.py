@@ -66,9 +66,39 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
     return ap
 
 
+def _checkpoint_config(out) -> dict:
+    """The configuration stored in the output folder's checkpoint (``{}`` if there is none or it
+    predates the record); a damaged checkpoint is left for ``train_run`` to report."""
+    from .train import CheckpointError, load_checkpoint
+    folder = Path(out)
+    for name in ("checkpoint.npz", "checkpoint.prev.npz"):
+        if (folder / name).exists():
+            try:
+                _, meta = load_checkpoint(folder / name)
+            except CheckpointError:
+                continue
+            stored = dict(meta.get("config") or {})
+            stored.pop("effective_model", None)
+            return stored
+    return {}
+
+
 def config_from_args(args) -> "TrainConfig":
+    """The run's configuration: the checkpoint's (with ``--resume``), then the config file, then
+    the options given on the command line, each overriding the one before."""
     from .train import TrainConfig, load_config_file
     values = load_config_file(args.config) if args.config else {}
+    if getattr(args, "resume", False):
+        out = args.out or values.get("out") or TrainConfig().out
+        stored = _checkpoint_config(out)
+        if stored:
+            stored_model = dict(stored.pop("model", None) or {})
+            file_model = values.pop("model", None) or {}
+            if isinstance(file_model, dict):
+                stored_model.update(file_model)
+                values = {**stored, **values, "model": stored_model}
+            else:
+                values = {**stored, **values, "model": file_model}
     model = values.pop("model", None) or {}
     if not isinstance(model, dict):
         from .params import ParameterError
@@ -147,20 +177,35 @@ def cmd_main(argv) -> int:
     ap.add_argument("--test-size", type=positive_int, default=2_000)
     ap.add_argument("--seed", type=seed_int, default=1)
     ap.add_argument("--skip-fig10", action="store_true")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue an interrupted main job (a finished training part is kept)")
     args = ap.parse_args(argv)
     from .train import TrainConfig, train_run
     out = Path(args.out)
     t0 = time.perf_counter()
     cfg = TrainConfig(hidden=(500,), train_size=args.train_size, test_size=args.test_size, epochs=1,
                       seed=args.seed, out=str(out / "train"))
-    res = train_run(cfg, force=True)
+    import json
+    results_file = out / "train" / "results.json"
+    res = None
+    if args.resume and results_file.exists():
+        try:
+            previous = json.loads(results_file.read_text())
+        except ValueError:
+            previous = {}
+        if previous.get("finished") and previous.get("config", {}).get("train_size") == args.train_size \
+                and previous.get("config", {}).get("test_size") == args.test_size \
+                and previous.get("config", {}).get("seed") == args.seed:
+            print(f"training part already finished: {results_file}")
+            res = previous
+    if res is None:
+        res = train_run(cfg, resume=args.resume, force=not args.resume)
     summary = [f"784-500-10, {args.train_size} training images, 1 epoch: test error "
                f"{100 * res['initial_test_error']:.1f}% before, {100 * res['final_test_error']:.1f}% after "
                f"({res['examples_per_second']:.0f} training examples/s) -> {out / 'train'}"]
     if not args.skip_fig10:
         from . import fig10
         fig10.main(["--out", str(out / "fig10"), "--seed", str(args.seed)])
-        import json
         f = json.loads((out / "fig10" / "fig10.json").read_text())["conditions"]
         summary.append("Figure 10 prediction (basal weight change, % of initial): " + ", ".join(
             f"{k.replace('_', ' ')} {v['dw_percent_mean']:+.3f} ± {v['dw_percent_sem']:.3f}" for k, v in f.items())

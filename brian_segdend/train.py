@@ -12,7 +12,8 @@ where a run was stopped.
 Output folder
 -------------
 ``results.json``       config, initial_test_error, epochs [...], examples_per_second, ...
-``weights.npz``        final W0.., b0.., Y0.. (ms and plain numbers)
+``weights.npz``        final W0.., b0.., Y0.. (ms and plain numbers) and the run's configuration and
+                       provenance (:func:`load_weights`)
 ``learning_curve.png`` test error per epoch
 ``checkpoint.npz``     last chunk boundary (``checkpoint.prev.npz``: the one before)
 ``run.lock``           locked (flock) while a run owns the folder
@@ -41,7 +42,9 @@ from .safeio import atomic_open, atomic_write_text, open_nofollow, remove_file, 
 from .schedule import pack_chunk, phase_lengths
 
 __all__ = ["TrainConfig", "TrainingError", "CheckpointError", "RunLockedError", "DivergenceError",
-           "train_run", "check_output_folder", "load_config_file", "classify", "save_checkpoint", "load_checkpoint"]
+           "train_run", "check_output_folder", "load_config_file", "classify", "save_checkpoint", "load_checkpoint",
+           "load_weights", "provenance", "check_provenance", "check_resume_config", "config_differences",
+           "data_digest"]
 
 
 class TrainingError(RuntimeError):
@@ -511,12 +514,17 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
     ckpt = out / "checkpoint.npz"
     if results_path.exists() and not force:
         try:
-            done = json.loads(results_path.read_text()).get("finished", False)
+            previous = json.loads(results_path.read_text())
         except ValueError:
-            done = False
-        if done:
-            raise TrainingError(f"{results_path}: this folder holds a finished run; use --force to overwrite "
-                                f"it or choose another --out")
+            previous = {}
+        if previous.get("finished", False):
+            done_epochs = len(previous.get("epochs", []))
+            if not resume or config.epochs <= done_epochs:
+                raise TrainingError(
+                    f"{results_path}: this folder holds a finished run of {done_epochs} epoch(s); "
+                    f"extend it with --resume --epochs N (N > {done_epochs}), overwrite it with --force, "
+                    f"or choose another --out")
+            log(f"extending the finished run from {done_epochs} to {config.epochs} epochs")
     if ckpt.exists() and not resume and not force:
         raise TrainingError(f"{ckpt}: this folder holds an unfinished run; use --resume to continue it "
                             f"or --force to start again")
@@ -550,15 +558,19 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
         if meta is None:
             raise CheckpointError(f"{ckpt}: no usable checkpoint to resume from (all are damaged); "
                                   f"use --force to start again")
-        if meta["config_key"] != _config_key(cfg_dict):
-            raise CheckpointError(f"{ckpt}: checkpoint belongs to a different configuration; "
-                                  f"resume with the same options or use --force")
+        check_resume_config(meta, cfg_dict, ckpt)
         log(f"resuming from epoch {meta['epoch']}, example {meta['position']} of {config.train_size}")
     elif resume:
         log("no checkpoint found: starting a new run")
 
     net = SegDendNetwork(params, chunk_steps=config.chunk_steps, device=config.device,
                          precision=config.precision, fast_rng=config.fast_rng)
+    prov = provenance(net, data, config)       # equation files are read: checked before the build
+    if meta is not None:
+        check_provenance(meta.get("provenance"), prov, ckpt, log)
+        meta["config_key"] = _config_key(cfg_dict)
+        meta["config"] = cfg_dict
+        meta["provenance"] = _meta_provenance(prov)
     t_build = time.perf_counter()
     net.build(log=log)
     build_s = time.perf_counter() - t_build
@@ -571,7 +583,8 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
         t0 = time.perf_counter()
         err0, _ = classify(net, state, te_x, te_y, config.seed, "initial")
         log(f"initial test error {err0:.4f} ({time.perf_counter() - t0:.1f} s)")
-        meta = {"config_key": _config_key(cfg_dict), "epoch": 0, "position": 0, "chunk": 0,
+        meta = {"config_key": _config_key(cfg_dict), "config": cfg_dict, "provenance": _meta_provenance(prov),
+                "epoch": 0, "position": 0, "chunk": 0,
                 "initial_test_error": err0, "epochs": [], "train_wrong": 0, "train_seen": 0,
                 "train_wall_s": 0.0, "examples_trained": 0}
         save_checkpoint(ckpt, state, meta)
@@ -638,18 +651,28 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
         "final_test_error": meta["epochs"][-1]["test_error"] if meta["epochs"] else meta["initial_test_error"],
         "build_s": build_s,
         "network": "-".join(map(str, params.layer_sizes)),
+        "provenance": prov,
         "finished": True,
     }
-    _write_weights(out / "weights.npz", state)
+    _write_weights(out / "weights.npz", state, {"config": cfg_dict, "provenance": _meta_provenance(prov)})
     _atomic_write_text(results_path, json.dumps(results, indent=2))
     _save_learning_curve(results, out / "learning_curve.png")
     log(f"results in {out}")
     return results
 
 
-def _config_key(cfg_dict: dict) -> str:
-    """What must match for a checkpoint to be resumed (everything but the output folder and chunking of logs)."""
-    d = {k: v for k, v in cfg_dict.items() if k not in ("out",)}
+#: Configuration entries that may differ when a run is resumed: where it is written, and how
+#: many epochs it runs (a finished run is extended with more).
+_RESUME_FREE = ("out", "epochs")
+
+
+def _config_key(cfg_dict: dict, legacy: bool = False) -> str:
+    """What must match for a checkpoint to be resumed (everything but :data:`_RESUME_FREE`).
+
+    ``legacy``: the key of checkpoints written before session 4, which included ``epochs``.
+    """
+    free = ("out",) if legacy else _RESUME_FREE
+    d = {k: v for k, v in cfg_dict.items() if k not in free}
     # options added later leave the key of runs that use their defaults unchanged
     for k, default in (("precision", "float64"), ("fast_rng", False)):
         if d.get(k, default) == default:
@@ -666,13 +689,164 @@ def _config_key(cfg_dict: dict) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def check_resume_config(meta: dict, cfg_dict: dict, ckpt) -> None:
+    """Raise :class:`CheckpointError` naming each differing entry (both values) if the checkpoint
+    was written by another configuration. Checkpoints written before the key left out ``epochs``
+    are recognised for any epoch count (so they can be extended too)."""
+    if meta.get("config_key") == _config_key(cfg_dict):
+        return
+    if "config" not in meta:      # an older checkpoint: its key counted epochs
+        for epochs in range(1, 10_001):
+            if _config_key({**cfg_dict, "epochs": epochs}, legacy=True) == meta.get("config_key"):
+                return
+        raise CheckpointError(f"{ckpt}: checkpoint belongs to a different configuration (it predates the "
+                              f"record of its configuration, so the differences cannot be named); resume "
+                              f"with the options it was started with, or use --force")
+    diffs = config_differences(meta["config"], cfg_dict)
+    raise CheckpointError(f"{ckpt}: checkpoint belongs to a different configuration: "
+                          + "; ".join(f"{k}: checkpoint {a!r}, now {b!r}" for k, a, b in diffs)
+                          + ". Resume with the checkpoint's values or use --force to start again")
+
+
+def config_differences(stored: dict, now: dict, prefix: str = "") -> list:
+    """``(key, stored value, current value)`` for every entry that differs (nested dicts
+    flattened as ``effective_model.g_a``), ignoring :data:`_RESUME_FREE`."""
+    out = []
+    for k in sorted(set(stored) | set(now)):
+        if not prefix and k in _RESUME_FREE:
+            continue
+        a, b = stored.get(k), now.get(k)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += config_differences(a, b, f"{prefix}{k}.")
+        elif json.dumps(a, sort_keys=True, default=str) != json.dumps(b, sort_keys=True, default=str):
+            out.append((prefix + k, a, b))
+    return out
+
+
+_DATA_DIGESTS = {}
+
+
+def data_digest(data) -> str:
+    """SHA-256 of the four MNIST arrays (cached per data object: sweeps reuse it)."""
+    key = id(data)
+    if key not in _DATA_DIGESTS:
+        h = hashlib.sha256()
+        for a in (data.train_images, data.train_labels, data.test_images, data.test_labels):
+            a = np.ascontiguousarray(a)
+            h.update(f"{a.dtype}{a.shape}".encode())
+            h.update(a.tobytes())
+        _DATA_DIGESTS.clear()
+        _DATA_DIGESTS[key] = (data, h.hexdigest())   # keep data alive: the id stays unique
+    return _DATA_DIGESTS[key][1]
+
+
+def _git_commit() -> str | None:
+    head = Path(__file__).resolve().parents[1] / ".git"
+    try:
+        if head.is_file():                       # a worktree: "gitdir: <path>"
+            head = Path(head.read_text().split(":", 1)[1].strip())
+        ref = (head / "HEAD").read_text().strip()
+        if ref.startswith("ref: "):
+            ref_file = head / ref[5:]
+            if ref_file.exists():
+                return ref_file.read_text().strip()
+            common = head / "commondir"
+            base = (head / common.read_text().strip()).resolve() if common.exists() else head
+            packed = base / "packed-refs"
+            ref_file = base / ref[5:]
+            if ref_file.exists():
+                return ref_file.read_text().strip()
+            for line in packed.read_text().splitlines() if packed.exists() else []:
+                if line.endswith(" " + ref[5:]):
+                    return line.split()[0]
+            return None
+        return ref
+    except (OSError, IndexError):
+        return None
+
+
+def provenance(net, data, config) -> dict:
+    """Where a run's numbers come from: equation files (path, SHA-256, text), data (source,
+    SHA-256), the compiled build, package versions, git commit, command line and seed."""
+    import platform
+    import brian2
+    from . import __version__
+    return {
+        "equation_files": {name: {"path": str(f.path), "sha256": hashlib.sha256(f.text.encode()).hexdigest(),
+                                  "text": f.text} for name, f in sorted(net.files.items())},
+        "data": {"source": str(getattr(data, "source", "unknown")), "sha256": data_digest(data)},
+        "build": getattr(net, "build_hash", None),
+        "versions": {"brian_segdend": __version__, "brian2": brian2.__version__, "numpy": np.__version__,
+                     "python": platform.python_version()},
+        "git_commit": _git_commit(),
+        "command": list(sys.argv),
+        "seed": config.seed,
+        "host": socket.gethostname(),
+    }
+
+
+def _meta_provenance(prov: dict) -> dict:
+    """The provenance stored in checkpoints and weights: without the equation files' text."""
+    out = dict(prov)
+    out["equation_files"] = {n: {k: v for k, v in f.items() if k != "text"} for n, f in prov["equation_files"].items()}
+    return out
+
+
+def check_provenance(stored: dict | None, now: dict, ckpt, log=print) -> None:
+    """Refuse to resume with other equation files or other data than the checkpoint's."""
+    if not stored:
+        log(f"warning: {ckpt} predates provenance records: equation files and data are not checked")
+        return
+    changed = []
+    old_files, new_files = stored.get("equation_files", {}), now["equation_files"]
+    for name in sorted(set(old_files) | set(new_files)):
+        a, b = old_files.get(name, {}).get("sha256"), new_files.get(name, {}).get("sha256")
+        if a != b:
+            path = new_files.get(name, old_files.get(name, {})).get("path", name)
+            changed.append(f"equation file {path} changed (SHA-256 {str(a)[:12]} -> {str(b)[:12]})")
+    if stored.get("data", {}).get("sha256") != now["data"]["sha256"]:
+        changed.append(f"data changed ({stored.get('data', {}).get('source')} -> {now['data']['source']}, "
+                       f"SHA-256 {str(stored.get('data', {}).get('sha256'))[:12]} -> {now['data']['sha256'][:12]})")
+    if changed:
+        raise CheckpointError(f"{ckpt}: cannot resume: " + "; ".join(changed)
+                              + ". Restore them, or use --force to start again")
+
+
 def _atomic_write_text(path: Path, text: str):
     atomic_write_text(path, text, tmp=path.with_suffix(path.suffix + ".tmp"))
 
 
-def _write_weights(path: Path, state: dict):
+def _write_weights(path: Path, state: dict, meta: dict | None = None):
+    """``weights.npz``: W0.., b0.., Y0.. and, under ``__meta__``, the run's configuration and
+    provenance as JSON (uint8 bytes; :func:`load_weights` reads both)."""
+    arrays = {k: v for k, v in _state_arrays(state).items() if not k.startswith("dyn:")}
+    if meta is not None:
+        arrays["__meta__"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)
     with atomic_open(path, tmp=path.with_suffix(".tmp")) as f:
-        np.savez(f, **{k: v for k, v in _state_arrays(state).items() if not k.startswith("dyn:")})
+        np.savez(f, **arrays)
+
+
+def load_weights(path) -> tuple[dict, dict]:
+    """Read ``weights.npz``: ``({"W": [...], "b": [...], "Y": [...]}, meta)``; ``meta`` holds the
+    run's ``config`` and ``provenance`` (empty for files written before they were recorded)."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        raise TrainingError(f"{path}: weights file not found") from None
+    except Exception as e:
+        raise TrainingError(f"{path}: weights file is damaged or not an .npz file ({type(e).__name__}: {e})") from None
+    meta = {}
+    if "__meta__" in arrays:
+        try:
+            meta = json.loads(arrays.pop("__meta__").tobytes().decode("utf-8"))
+        except ValueError:
+            raise TrainingError(f"{path}: weights file metadata is damaged") from None
+    state = _state_from_arrays(arrays)
+    if not state["W"]:
+        raise TrainingError(f"{path}: no weight matrices W0, W1, ... in this file")
+    return state, meta
 
 
 def _save_learning_curve(results: dict, path: Path):

@@ -55,7 +55,8 @@ def reference(build_dir, tmp_path_factory):
 
 
 def _weights(folder):
-    return dict(np.load(Path(folder) / "weights.npz"))
+    with np.load(Path(folder) / "weights.npz") as z:
+        return {k: z[k] for k in z.files if not k.startswith("__")}
 
 
 def assert_same_runs(out, ref_out, names):

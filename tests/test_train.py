@@ -13,7 +13,7 @@ import pytest
 
 from brian_segdend.params import ParameterError
 from brian_segdend.train import (CheckpointError, DivergenceError, RunLockedError, TrainConfig, TrainingError,
-                                 load_checkpoint, save_checkpoint, train_run)
+                                 load_checkpoint, load_weights, save_checkpoint, train_run)
 
 pytestmark = pytest.mark.slow
 
@@ -31,13 +31,19 @@ def quiet(*args, **kwargs):
     pass
 
 
+def weight_arrays(folder) -> dict:
+    """The weight arrays of a run's ``weights.npz`` (its ``__meta__`` record left out)."""
+    with np.load(Path(folder) / "weights.npz") as z:
+        return {k: z[k] for k in z.files if not k.startswith("__")}
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, mnist):
     """One uninterrupted small run, shared by the tests that compare against it."""
     out = tmp_path_factory.mktemp("ref")
     cfg = small_config(out)
     res = train_run(cfg, log=quiet, data=mnist)
-    return cfg, res, dict(np.load(Path(cfg.out) / "weights.npz"))
+    return cfg, res, weight_arrays(cfg.out)
 
 
 def test_results_files(reference):
@@ -76,7 +82,7 @@ def test_resume_after_interrupt_gives_identical_results(tmp_path, reference, mni
     with pytest.raises(TrainingError, match="--resume"):
         train_run(cfg, log=quiet, data=mnist)
     res = train_run(cfg, resume=True, log=quiet, data=mnist)
-    w = dict(np.load(Path(cfg.out) / "weights.npz"))
+    w = weight_arrays(cfg.out)
     for k in w_ref:
         np.testing.assert_array_equal(w[k], w_ref[k])
     assert [e["test_error"] for e in res["epochs"]] == [e["test_error"] for e in res_ref["epochs"]]
@@ -113,7 +119,7 @@ def test_killed_run_resumes(tmp_path, reference, sig):
     assert done.returncode == 0, done.stderr
     if sig == signal.SIGKILL:
         assert "stale lock" in done.stderr
-    w = dict(np.load(out / "weights.npz"))
+    w = weight_arrays(out)
     for k in w_ref:
         np.testing.assert_array_equal(w[k], w_ref[k])
     res = json.loads((out / "results.json").read_text())
@@ -261,3 +267,81 @@ def test_float32_run_resumes_exactly(tmp_path, reference, mnist):
     res2 = train_run(part, resume=True, log=quiet, data=mnist)
     np.testing.assert_array_equal(np.load(Path(cfg.out) / "weights.npz")["W0"], np.load(Path(part.out) / "weights.npz")["W0"])
     assert res2["final_test_error"] == res["final_test_error"]
+
+
+# ---------------------------------------------------------------- resume, extend, provenance (issue 16)
+TRAIN_CLI = [sys.executable, "-m", "brian_segdend", "train"]
+
+
+def test_resume_takes_the_configuration_from_the_checkpoint_and_extends_a_finished_run(tmp_path, reference):
+    """One epoch, then `train --out X --resume --epochs 2` with no other option: the run is
+    extended and ends exactly where an uninterrupted two-epoch run ends."""
+    cfg_ref, res_ref, w_ref = reference
+    out = tmp_path / "extend"
+    first = subprocess.run(TRAIN_CLI + ["--hidden", "20", "--train-size", "150", "--test-size", "60", "--epochs", "1",
+                                        "--seed", "4", "--chunk-steps", "4000", "--out", str(out)],
+                           capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(TRAIN_CLI + ["--out", str(out), "--resume"], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "finished run of 1 epoch(s)" in again.stderr and "--epochs" in again.stderr
+    more = subprocess.run(TRAIN_CLI + ["--out", str(out), "--resume", "--epochs", "2"],
+                          capture_output=True, text=True, timeout=600)
+    assert more.returncode == 0, more.stderr
+    assert "extending the finished run from 1 to 2 epochs" in more.stdout
+    w = weight_arrays(out)
+    for k in w_ref:
+        np.testing.assert_array_equal(w[k], w_ref[k])
+    res = json.loads((out / "results.json").read_text())
+    assert [e["test_error"] for e in res["epochs"]] == [e["test_error"] for e in res_ref["epochs"]]
+    assert res["config"]["hidden"] == [20] and res["config"]["epochs"] == 2
+
+
+def test_resume_names_each_differing_option(tmp_path, reference, mnist):
+    import shutil
+    cfg_ref, _, _ = reference
+    folder = tmp_path / "copy"
+    shutil.copytree(cfg_ref.out, folder)
+    changed = small_config(tmp_path, "copy", epochs=3, hidden=(30,), model={"g_a": 0.05})
+    with pytest.raises(CheckpointError) as err:
+        train_run(changed, resume=True, log=quiet, data=mnist)
+    msg = str(err.value)
+    assert "hidden: checkpoint [20], now [30]" in msg
+    assert "effective_model.g_a: checkpoint 0.0, now 0.05" in msg
+    assert "epochs" not in msg.split("configuration:")[1]          # more epochs is allowed
+
+
+def test_resume_refuses_an_edited_equation_file(tmp_path, mnist, monkeypatch):
+    import shutil
+    from brian_segdend.equations import default_equation_dir
+    eqs = tmp_path / "equations"
+    shutil.copytree(default_equation_dir(), eqs)
+    monkeypatch.setenv("BRIAN_SEGDEND_EQUATIONS", str(eqs))
+    cfg = small_config(tmp_path, "edited", epochs=1)
+    with pytest.raises(KeyboardInterrupt):
+        train_run(cfg, log=quiet, data=mnist, stop_after_chunks=1)
+    basal = eqs / "hidden_basal.eqs"
+    basal.write_text(basal.read_text() + "\n# an edit\n")
+    with pytest.raises(CheckpointError, match=r"hidden_basal\.eqs changed.*--force"):
+        train_run(cfg, resume=True, log=quiet, data=mnist)
+
+
+def test_weights_and_results_carry_configuration_and_provenance(reference):
+    cfg, _, w = reference
+    state, meta = load_weights(Path(cfg.out) / "weights.npz")
+    np.testing.assert_array_equal(state["W"][0], w["W0"])
+    assert meta["config"]["hidden"] == [20] and meta["config"]["seed"] == 4
+    prov = meta["provenance"]
+    assert len(prov["data"]["sha256"]) == 64 and prov["build"] and prov["versions"]["brian2"]
+    assert {"hidden_basal", "output_soma"} <= set(prov["equation_files"])
+    assert all(len(f["sha256"]) == 64 and "text" not in f for f in prov["equation_files"].values())
+    res = json.loads((Path(cfg.out) / "results.json").read_text())
+    basal = res["provenance"]["equation_files"]["hidden_basal"]
+    assert basal["text"] == Path(basal["path"]).read_text()
+    assert res["provenance"]["seed"] == 4
+
+
+def test_load_weights_names_a_damaged_file(tmp_path):
+    bad = tmp_path / "weights.npz"
+    bad.write_bytes(b"not a zip file")
+    with pytest.raises(TrainingError, match="weights.npz: weights file is damaged"):
+        load_weights(bad)
