@@ -685,6 +685,8 @@ def _config_key(cfg_dict: dict, legacy: bool = False) -> str:
                            ("init_weight_scale", 1.0), ("test_reset", False)):
             if eff.get(k, default) == default:
                 eff.pop(k, None)
+        if eff.get("eta") is not None:      # explicit rates: the preset plays no part
+            eff.pop("rates", None)
         d["effective_model"] = eff
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
