@@ -9,6 +9,7 @@ fig10          the Figure 10 LTP/LTD prediction experiment
 compare        other plasticity models on the Figure 10 protocol
 compare-mnist  this model and Diehl & Cook (2015) on the same MNIST subsets
 data           summary of the MNIST data the loader finds
+evaluate       test a trained network (weights.npz): test error, per-digit errors, confusion matrix
 cache          sizes of the compiled-network cache; --clean [--unused-days N] removes builds
 sweep          many training runs (grid/list of configurations x seeds) on Dask distributed
 paper fig6     Figure 6B: 784-10, 784-500-10, 784-500-100-10 trained for 60 epochs (on the sweep engine)
@@ -214,6 +215,56 @@ def cmd_main(argv) -> int:
     return 0
 
 
+def cmd_evaluate(argv) -> int:
+    ap = OneLineParser(prog="python -m brian_segdend evaluate",
+                       description="Test a trained network (weights.npz of a training run) on the MNIST test set: "
+                                   "test error, per-digit errors, confusion matrix (JSON and PNG).")
+    ap.add_argument("--weights", required=True, help="weights.npz written by train (it records its configuration)")
+    ap.add_argument("--test-size", type=positive_int, help="test images (default: the run's own)")
+    ap.add_argument("--seed", type=seed_int, help="test seed (default: the run's; then the error equals its final one)")
+    ap.add_argument("--out", help="output folder (default: evaluate/ next to the weights file)")
+    args = ap.parse_args(argv)
+    import json
+    from .safeio import atomic_write_text
+    from .train import evaluate
+    res = evaluate(args.weights, test_size=args.test_size, seed=args.seed)
+    out = Path(args.out) if args.out else Path(args.weights).resolve().parent / "evaluate"
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "evaluate.json", json.dumps(res, indent=2), tmp=out / "evaluate.json.tmp")
+    _plot_confusion(res, out / "confusion.png")
+    print(f"test error {100 * res['test_error']:.2f}% on {res['n']} test images (seed {res['seed']})")
+    print("per digit: " + "  ".join(f"{k}: {100 * e:.1f}%" for k, e in enumerate(res["per_class_error"])))
+    print(f"wrote {out / 'evaluate.json'}, {out / 'confusion.png'}")
+    return 0
+
+
+def _plot_confusion(res: dict, path: Path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from .safeio import savefig_atomic
+    c = np.asarray(res["confusion"], dtype=float)
+    frac = c / np.maximum(c.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(5, 4.2), constrained_layout=True)
+    im = ax.imshow(frac, cmap="viridis", vmin=0, vmax=1)
+    for i in range(10):
+        for j in range(10):
+            if c[i, j]:
+                ax.text(j, i, f"{int(c[i, j])}", ha="center", va="center", fontsize=6,
+                        color="black" if frac[i, j] > 0.5 else "white")
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("network's answer")
+    ax.set_ylabel("true digit")
+    ax.set_title(f"test error {100 * res['test_error']:.2f}% (n = {res['n']})")
+    fig.colorbar(im, ax=ax, label="fraction of the digit's images")
+    try:
+        savefig_atomic(fig, path, dpi=120)
+    finally:
+        plt.close(fig)
+
+
 def cmd_data(argv) -> int:
     ap = OneLineParser(prog="python -m brian_segdend data",
                                  description="Summary of the MNIST data the loader finds.")
@@ -267,6 +318,7 @@ COMMANDS = {
     "compare": _delegate("brian_segdend.compare"),
     "compare-mnist": _delegate("brian_segdend.compare_mnist"),
     "data": cmd_data,
+    "evaluate": cmd_evaluate,
     "cache": cmd_cache,
     "sweep": _delegate("brian_segdend.sweep"),
     "paper": _delegate("brian_segdend.fig6", "paper_main"),

@@ -43,7 +43,7 @@ from .schedule import pack_chunk, phase_lengths
 
 __all__ = ["TrainConfig", "TrainingError", "CheckpointError", "RunLockedError", "DivergenceError",
            "train_run", "check_output_folder", "load_config_file", "classify", "save_checkpoint", "load_checkpoint",
-           "load_weights", "provenance", "check_provenance", "check_resume_config", "config_differences",
+           "load_weights", "evaluate", "provenance", "check_provenance", "check_resume_config", "config_differences",
            "data_digest"]
 
 
@@ -814,14 +814,56 @@ def check_provenance(stored: dict | None, now: dict, ckpt, log=print) -> None:
                               + ". Restore them, or use --force to start again")
 
 
+def evaluate(weights, test_size: int | None = None, seed: int | None = None, data=None, log=print) -> dict:
+    """Test a saved network (``weights.npz`` of a training run) on the MNIST test set.
+
+    With the defaults (the run's own test size and seed) the test images, the random streams
+    and the starting state are those of the run's final test, so the test error equals the one
+    ``results.json`` reports. Returns ``test_error``, ``per_class_error`` (10 values),
+    ``confusion`` (10 x 10 counts, rows: true digit, columns: answer), ``n``, the run's
+    configuration and the weights file.
+    """
+    from .data import load_mnist, subset
+    from .network import SegDendNetwork
+    state, meta = load_weights(weights)
+    stored = dict(meta.get("config") or {})
+    if not stored:
+        raise TrainingError(f"{weights}: this weights file does not record its configuration (written before "
+                            f"provenance records); evaluate needs a weights.npz from a current training run")
+    stored.pop("effective_model", None)
+    if test_size is not None:
+        stored["test_size"] = test_size
+    if seed is not None:
+        stored["seed"] = seed
+    config = TrainConfig.from_dict(stored, source=f"{weights} (recorded configuration)")
+    if data is None:
+        data = load_mnist(source=config.data_source)
+    if config.test_size > len(data.test_labels):
+        raise ParameterError(f"--test-size: at most {len(data.test_labels)} test images, got {config.test_size}")
+    params = config.model_params()
+    net = SegDendNetwork(params, chunk_steps=config.chunk_steps, device=config.device,
+                         precision=config.precision, fast_rng=config.fast_rng)
+    net.build(log=log)
+    te_x, te_y, _ = subset(data.test_images, data.test_labels, config.test_size, seed=config.seed + 1)
+    tag = config.epochs - 1          # the tag of the run's final test
+    err, preds = classify(net, state, te_x, te_y, config.seed, tag)
+    confusion = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(confusion, (te_y, preds), 1)
+    per_class = [float(1 - confusion[k, k] / max(confusion[k].sum(), 1)) for k in range(10)]
+    return {"weights": str(weights), "test_error": err, "n": int(len(te_y)), "per_class_error": per_class,
+            "confusion": confusion.tolist(), "config": config.to_dict(), "seed": config.seed}
+
+
 def _atomic_write_text(path: Path, text: str):
     atomic_write_text(path, text, tmp=path.with_suffix(path.suffix + ".tmp"))
 
 
 def _write_weights(path: Path, state: dict, meta: dict | None = None):
-    """``weights.npz``: W0.., b0.., Y0.. and, under ``__meta__``, the run's configuration and
-    provenance as JSON (uint8 bytes; :func:`load_weights` reads both)."""
-    arrays = {k: v for k, v in _state_arrays(state).items() if not k.startswith("dyn:")}
+    """``weights.npz``: W0.., b0.., Y0.., the network's dynamic state at the end of training
+    (``dyn:<group>.<variable>``, so that an evaluation reproduces the final test exactly) and,
+    under ``__meta__``, the run's configuration and provenance as JSON (uint8 bytes;
+    :func:`load_weights` reads all of it)."""
+    arrays = dict(_state_arrays(state))       # with the dynamic state: evaluation continues from it
     if meta is not None:
         arrays["__meta__"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)
     with atomic_open(path, tmp=path.with_suffix(".tmp")) as f:

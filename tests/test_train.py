@@ -32,9 +32,10 @@ def quiet(*args, **kwargs):
 
 
 def weight_arrays(folder) -> dict:
-    """The weight arrays of a run's ``weights.npz`` (its ``__meta__`` record left out)."""
+    """The weight arrays of a run's ``weights.npz`` (its ``__meta__`` record and the dynamic state
+    ``dyn:...`` left out)."""
     with np.load(Path(folder) / "weights.npz") as z:
-        return {k: z[k] for k in z.files if not k.startswith("__")}
+        return {k: z[k] for k in z.files if not k.startswith(("__", "dyn:"))}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,8 @@ def test_results_files(reference):
     assert saved["config"]["hidden"] == [20] and saved["config"]["effective_model"]["g_a"] == 0.0
     assert (out / "learning_curve.png").stat().st_size > 1000
     assert set(w) == {"W0", "W1", "b0", "b1", "Y0"}
+    with np.load(out / "weights.npz") as z:
+        assert "__meta__" in z.files and any(k.startswith("dyn:hidden0") for k in z.files)
     assert w["W0"].shape == (20, 784) and w["W1"].shape == (10, 20)
 
 
@@ -345,3 +348,20 @@ def test_load_weights_names_a_damaged_file(tmp_path):
     bad.write_bytes(b"not a zip file")
     with pytest.raises(TrainingError, match="weights.npz: weights file is damaged"):
         load_weights(bad)
+
+
+def test_evaluate_reproduces_the_final_test_error(reference, tmp_path):
+    """`evaluate --weights` needs no other option and gives exactly the run's final test error."""
+    cfg, res, _ = reference
+    out = tmp_path / "eval"
+    r = subprocess.run([sys.executable, "-m", "brian_segdend", "evaluate", "--weights",
+                        str(Path(cfg.out) / "weights.npz"), "--out", str(out)], capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    ev = json.loads((out / "evaluate.json").read_text())
+    assert ev["test_error"] == res["final_test_error"]
+    assert ev["n"] == cfg.test_size and np.sum(ev["confusion"]) == cfg.test_size
+    wrong = np.sum(ev["confusion"]) - np.trace(ev["confusion"])
+    assert wrong == round(ev["test_error"] * cfg.test_size)
+    assert (out / "confusion.png").stat().st_size > 1000
+    assert f"test error {100 * res['final_test_error']:.2f}%" in r.stdout
