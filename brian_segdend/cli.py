@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from .options import (OneLineParser, fail, float_list, int_list, nonneg_float, positive_float, positive_int,
+from .options import (OneLineParser, fail, float_list, int_list, nonneg_float, nonneg_int, positive_float, positive_int,
                       seed_int)
 
 __all__ = ["main", "train_parser", "config_from_args"]
@@ -62,6 +62,8 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
     ap.add_argument("--data", help="directory of MNIST IDX files (default: $BRIAN_SEGDEND_MNIST or the embedded copy)")
     ap.add_argument("--precision", choices=["float64", "float32"],
                     help="floating-point type of the compiled simulation (default float64; float32 is ~13%% faster)")
+    ap.add_argument("--monitor-size", type=nonneg_int,
+                    help="test on this many held-out test images after every chunk (default 0: off)")
     ap.add_argument("--fast-rng", action="store_true", default=None,
                     help="xoshiro256+ instead of Brian2's generator for rand() (~3%% faster; another random stream)")
     return ap
@@ -108,7 +110,7 @@ def config_from_args(args) -> "TrainConfig":
     direct = {"hidden": args.hidden, "train_size": args.train_size, "test_size": args.test_size,
               "epochs": args.epochs, "seed": args.seed, "out": args.out, "device": args.device,
               "chunk_steps": args.chunk_steps, "data_source": args.data, "precision": args.precision,
-              "fast_rng": args.fast_rng}
+              "fast_rng": args.fast_rng, "monitor_size": args.monitor_size}
     for k, v in direct.items():
         if v is not None:
             values[k] = v

@@ -207,20 +207,29 @@ def plot_rate_sweep(ax, rows, labels=None, key="dw_percent", conditions=("early_
 
 
 def plot_learning_curve(ax, results: dict):
-    """Test error (percent) after each epoch of a training run, and the error before training.
+    """A training run's learning curve against training examples shown.
 
-    The examples axis is logarithmic when the run spans more than a decade of examples.
+    The test error before training (at 0 examples) and after each epoch, the training error of
+    each compiled chunk (the network's answer in the forward phase of each training example, as
+    it learns), and, for runs with ``monitor_size``, the test error on the held-out monitor set
+    after every chunk; a one-epoch run is a curve, not a dot.
     """
     epochs = results.get("epochs", [])
+    chunks = results.get("chunks", [])
+    if chunks:
+        ax.plot([c["examples"] for c in chunks], [100 * c["train_error"] for c in chunks], "-", color="0.65",
+                lw=1, label="training error per chunk")
+        mon = [(c["examples"], 100 * c["monitor_error"]) for c in chunks if "monitor_error" in c]
+        if mon:
+            ax.plot(*zip(*mon), ".-", color="C1", lw=1, ms=3, label="test error, monitor images")
     x = [e["examples"] for e in epochs]
     y = [100 * e["test_error"] for e in epochs]
-    ax.plot(x, y, "o-", color="C0", label="test error after epoch")
     if results.get("initial_test_error") is not None:
-        ax.axhline(100 * results["initial_test_error"], color="0.6", ls="--", lw=1, label="before training")
-    if len(x) > 1 and max(x) / min(x) > 10:
-        ax.set_xscale("log")
+        x, y = [0] + x, [100 * results["initial_test_error"]] + y
+    ax.plot(x, y, "o-", color="C0", label="test error (before training, after each epoch)")
+    ax.set_xlim(left=0)
     ax.set_xlabel("training examples shown")
-    ax.set_ylabel("test error (%)")
+    ax.set_ylabel("error (%)")
     ax.set_title(f"{results.get('network', '')}: final test error "
                  f"{100 * results.get('final_test_error', float('nan')):.1f}%", fontsize=10)
     ax.set_ylim(bottom=0)

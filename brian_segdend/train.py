@@ -124,6 +124,7 @@ class TrainConfig:
     precision: str = "float64"        # float32: ~13% faster compiled code (SegDendNetwork)
     fast_rng: bool = False            # opt-in xoshiro256+ rand() (brian_segdend.fastrng)
     divergence_limit: float = 1e4     # |W| or |V| above this stops the run
+    monitor_size: int = 0             # >0: test on this many held-out test images after every chunk
     model: dict = field(default_factory=dict)   # ModelParams fields (plain numbers, MODEL.md units)
 
     def __post_init__(self):
@@ -155,6 +156,9 @@ class TrainConfig:
         if self.device == "runtime" and (self.precision != "float64" or self.fast_rng):
             raise ParameterError("parameters 'precision'/'fast_rng': float32 and the fast generator need "
                                  "device cpp_standalone")
+        if not is_integer(self.monitor_size) or isinstance(self.monitor_size, bool) or self.monitor_size < 0:
+            raise ParameterError(f"parameter {_opt('monitor_size')}: must be a non-negative integer, "
+                                 f"got {self.monitor_size!r}")
         if not isinstance(self.model, dict):
             raise ParameterError(f"parameter 'model': must be a table of model parameters, got {self.model!r}")
         self.check_chunk(self.model_params())
@@ -192,7 +196,8 @@ class TrainConfig:
         """Sizes against the data set and memory; raise ParameterError before anything is built."""
         params = self.model_params()
         for name, n, have in (("train_size", self.train_size, len(data.train_labels)),
-                              ("test_size", self.test_size, len(data.test_labels))):
+                              ("test_size", self.test_size, len(data.test_labels)),
+                              ("monitor_size", self.monitor_size, len(data.test_labels))):
             if n > have:
                 raise ParameterError(f"parameter {_opt(name)}: {n} images asked for, the data set "
                                      f"({data.source}) has {have}")
@@ -539,7 +544,17 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
     # training images are indexed per chunk (no copy of the training set: memory)
     tr_idx = subset_indices(data.train_labels, config.train_size, seed=config.seed)
     tr_x, tr_y = data.train_images, data.train_labels
-    te_x, te_y, _ = subset(data.test_images, data.test_labels, config.test_size, seed=config.seed + 1)
+    te_x, te_y, te_idx = subset(data.test_images, data.test_labels, config.test_size, seed=config.seed + 1)
+    mon_x = mon_y = None
+    if config.monitor_size:
+        # a fixed held-out subset for tests during an epoch: test images outside the test subset
+        # when there are enough (else the first of the test subset), as the authors' code tested
+        # every 1,000 examples on 100 images
+        rest = np.setdiff1d(np.arange(len(data.test_labels)), te_idx)
+        pick = rest if len(rest) >= config.monitor_size else np.arange(len(data.test_labels))
+        pick = np.sort(np.random.default_rng(_seed_for(config.seed, "monitor")).choice(
+            pick, size=min(config.monitor_size, len(pick)), replace=False))
+        mon_x, mon_y = data.test_images[pick], data.test_labels[pick]
 
     # ------------------------------------------------------------------ state
     meta = None
@@ -623,12 +638,20 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
             meta["train_seen"] += sch.n_examples
             meta["train_wall_s"] += wall
             meta["examples_trained"] += sch.n_examples
+            point = {"examples": e * config.train_size + meta["position"],
+                     "train_error": wrong / max(sch.n_examples, 1)}
+            if mon_x is not None:
+                point["monitor_error"], _ = classify(net, state, mon_x, mon_y, config.seed,
+                                                     f"monitor{e}-{meta['chunk']}")
+            meta.setdefault("chunks", []).append(point)
             save_checkpoint(ckpt, state, meta)
             rate = meta["examples_trained"] / max(meta["train_wall_s"], 1e-9)
             left = (config.epochs - e) * config.train_size - meta["position"]
             log(f"epoch {e + 1}/{config.epochs}: {meta['position']}/{config.train_size} examples, "
                 f"{sch.n_examples / wall:.0f} ex/s, ETA {_fmt_time(left / rate)}, "
-                f"running training error {meta['train_wrong'] / meta['train_seen']:.4f}")
+                f"running training error {meta['train_wrong'] / meta['train_seen']:.4f}"
+                + (f", monitor test error {point['monitor_error']:.4f} ({len(mon_y)} images)"
+                   if mon_x is not None else ""))
             chunks_run += 1
             if stop_after_chunks is not None and chunks_run >= stop_after_chunks:
                 raise KeyboardInterrupt(f"stopped after {chunks_run} chunks (test hook)")
@@ -647,6 +670,7 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
         "config": cfg_dict,
         "initial_test_error": meta["initial_test_error"],
         "epochs": meta["epochs"],
+        "chunks": meta.get("chunks", []),
         "examples_per_second": meta["examples_trained"] / max(meta["train_wall_s"], 1e-9),
         "final_test_error": meta["epochs"][-1]["test_error"] if meta["epochs"] else meta["initial_test_error"],
         "build_s": build_s,
@@ -674,7 +698,7 @@ def _config_key(cfg_dict: dict, legacy: bool = False) -> str:
     free = ("out",) if legacy else _RESUME_FREE
     d = {k: v for k, v in cfg_dict.items() if k not in free}
     # options added later leave the key of runs that use their defaults unchanged
-    for k, default in (("precision", "float64"), ("fast_rng", False)):
+    for k, default in (("precision", "float64"), ("fast_rng", False), ("monitor_size", 0)):
         if d.get(k, default) == default:
             d.pop(k, None)
     # model parameters added later (issue 14), likewise
@@ -844,7 +868,17 @@ def evaluate(weights, test_size: int | None = None, seed: int | None = None, dat
     net = SegDendNetwork(params, chunk_steps=config.chunk_steps, device=config.device,
                          precision=config.precision, fast_rng=config.fast_rng)
     net.build(log=log)
-    te_x, te_y, _ = subset(data.test_images, data.test_labels, config.test_size, seed=config.seed + 1)
+    te_x, te_y, te_idx = subset(data.test_images, data.test_labels, config.test_size, seed=config.seed + 1)
+    mon_x = mon_y = None
+    if config.monitor_size:
+        # a fixed held-out subset for tests during an epoch: test images outside the test subset
+        # when there are enough (else the first of the test subset), as the authors' code tested
+        # every 1,000 examples on 100 images
+        rest = np.setdiff1d(np.arange(len(data.test_labels)), te_idx)
+        pick = rest if len(rest) >= config.monitor_size else np.arange(len(data.test_labels))
+        pick = np.sort(np.random.default_rng(_seed_for(config.seed, "monitor")).choice(
+            pick, size=min(config.monitor_size, len(pick)), replace=False))
+        mon_x, mon_y = data.test_images[pick], data.test_labels[pick]
     tag = config.epochs - 1          # the tag of the run's final test
     err, preds = classify(net, state, te_x, te_y, config.seed, tag)
     confusion = np.zeros((10, 10), dtype=np.int64)

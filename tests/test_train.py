@@ -365,3 +365,21 @@ def test_evaluate_reproduces_the_final_test_error(reference, tmp_path):
     assert wrong == round(ev["test_error"] * cfg.test_size)
     assert (out / "confusion.png").stat().st_size > 1000
     assert f"test error {100 * res['final_test_error']:.2f}%" in r.stdout
+
+
+def test_learning_curve_records_chunks_and_monitor_tests(tmp_path, mnist):
+    """A one-epoch run is a curve: training error per chunk and monitor tests during the epoch."""
+    cfg = small_config(tmp_path, "monitor", epochs=1, monitor_size=40)
+    res = train_run(cfg, log=quiet, data=mnist)
+    chunks = res["chunks"]
+    assert len(chunks) >= 3
+    assert [c["examples"] for c in chunks] == sorted(c["examples"] for c in chunks)
+    assert chunks[-1]["examples"] == cfg.train_size
+    assert all(0 <= c["train_error"] <= 1 and 0 <= c["monitor_error"] <= 1 for c in chunks)
+    # a monitor error is a multiple of 1/40 (40 images)
+    assert all(abs(c["monitor_error"] * 40 - round(c["monitor_error"] * 40)) < 1e-9 for c in chunks)
+    # the monitor tests do not change training: same weights as the run without them
+    plain = train_run(small_config(tmp_path, "plain", epochs=1), log=quiet, data=mnist)
+    np.testing.assert_array_equal(weight_arrays(Path(cfg.out))["W0"], weight_arrays(tmp_path / "plain")["W0"])
+    assert plain["epochs"][0]["test_error"] == res["epochs"][0]["test_error"]
+    assert (Path(cfg.out) / "learning_curve.png").stat().st_size > 1000
