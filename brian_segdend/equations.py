@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import _brian  # noqa: F401  (first: Brian2 without leftover temporary files)
-from brian2 import Equations, Hz, ms
+from brian2 import Equations, Hz, ms, second
 from brian2.core.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS
 from brian2.core.namespace import DEFAULT_UNITS
 from brian2.core.variables import Constant
@@ -264,11 +264,15 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
         if eq.type == PARAMETER:
             continue
         expr = str(eq.expr.code)
+        noise = sorted(n for n in get_identifiers(expr) if _is_noise(n))
+        if noise:
+            _check_noise(path, lineno, eq, noise, directives)
         for ident in get_identifiers(expr):
-            if ident not in variables and ident not in _BUILTIN_NAMES:
+            if ident not in variables and ident not in _BUILTIN_NAMES and not _is_noise(ident):
                 raise EquationFileError(f"{path}:{lineno}: undefined name '{ident}' in the equation for '{eq.varname}'")
+        scope = dict(variables, **{n: _const(n, 1.0 * second ** -0.5) for n in noise})
         try:
-            dim = parse_expression_dimensions(expr, variables)
+            dim = parse_expression_dimensions(expr, scope)
         except DimensionMismatchError as e:
             raise EquationFileError(f"{path}:{lineno}: inconsistent units in the equation for '{eq.varname}': {e}") from None
         except SyntaxError as e:
@@ -357,6 +361,28 @@ def _network_names() -> set:
                 if m:
                     names.add(m.group(1))
     return names
+
+
+#: Integration methods of Brian2 that accept stochastic differential equations (white noise xi).
+STOCHASTIC_METHODS = ("euler", "heun")
+
+
+def _is_noise(name: str) -> bool:
+    """Brian2's white-noise symbols: ``xi`` and ``xi_<suffix>`` (units of 1/sqrt(second))."""
+    return name == "xi" or name.startswith("xi_")
+
+
+def _check_noise(path, lineno, eq, noise, directives):
+    """A noise term is allowed in a differential equation integrated by a stochastic method."""
+    if eq.type != DIFFERENTIAL_EQUATION:
+        raise EquationFileError(f"{path}:{lineno}: white noise ({', '.join(noise)}) is only allowed in a "
+                                f"differential equation, not in the definition of '{eq.varname}'")
+    method, mline = directives.get("method", (None, lineno))
+    if method not in STOCHASTIC_METHODS:
+        raise EquationFileError(
+            f"{path}:{lineno}: the equation for '{eq.varname}' has a noise term ({', '.join(noise)}), which "
+            f"needs a stochastic integration method: set '#: method = euler' (or heun) in this file"
+            + (f" (line {mline} says {method!r})" if method else ""))
 
 
 def load_all(namespace: dict, directory: Path | None = None) -> dict:

@@ -352,3 +352,33 @@ def test_edit_changes_the_next_run(tmp_path, restore_brian):
     assert np.all(dV[:, 1:learn] > 0)
     np.testing.assert_allclose(dV[:, 40:learn], 0.5 / 0.7, rtol=1e-6)
     assert not np.allclose(out0, out1)
+
+
+# ---------------------------------------------------------------- white noise (issue 16 item 2)
+NOISY_SOMA = "dV/dt = -g_l*V + g_b*(V_b - V) + g_a*(V_a - V) + 0.5*xi/sqrt(ms) : 1   # somatic potential"
+
+
+def _noisy_soma(tmp_path, method=None, term="0.5*xi/sqrt(ms)"):
+    d = copy_files(tmp_path / "eqs")
+    f = d / "hidden_soma.eqs"
+    text = re.sub(r"^dV/dt = .*$", NOISY_SOMA.replace("0.5*xi/sqrt(ms)", term), f.read_text(), flags=re.M)
+    if method:
+        text = re.sub(r"^#: method = .*$", f"#: method = {method}", text, flags=re.M)
+    f.write_text(text)
+    lineno = next(k for k, line in enumerate(text.splitlines(), 1) if line.startswith("dV/dt"))
+    return d, f, lineno
+
+
+def test_noise_term_needs_a_stochastic_method(tmp_path):
+    d, f, lineno = _noisy_soma(tmp_path)
+    with pytest.raises(EquationFileError, match=rf"^{re.escape(str(f))}:{lineno}: .*noise term \(xi\).*method = euler"):
+        equations.load_all(namespace(), d)
+
+
+def test_noise_term_with_euler_loads_and_its_units_are_checked(tmp_path):
+    d, f, lineno = _noisy_soma(tmp_path / "ok", method="euler")
+    files = equations.load_all(namespace(), d)
+    assert "xi" in files["hidden_soma"].eq_text
+    d, f, lineno = _noisy_soma(tmp_path / "units", method="euler", term="0.5*xi")     # 1/sqrt(s) missing
+    with pytest.raises(EquationFileError, match=rf"^{re.escape(str(f))}:{lineno}: inconsistent units.*xi"):
+        equations.load_all(namespace(), d)
