@@ -367,7 +367,7 @@ def run_task(config: dict, lock_wait_s: float = 300.0) -> dict:
         while read_run(out)["status"] != "finished":
             try:
                 cfg = TrainConfig.from_dict(config, source=str(out))
-                train_run(cfg, resume=True, log=log, data=_load_data(cfg.data_source))
+                train_run(cfg, resume=True, log=log, data=_load_data(cfg.data_source), reuse_network=True)
             except RunLockedError as e:
                 if time.monotonic() > deadline:
                     error = str(e)

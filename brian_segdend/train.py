@@ -485,7 +485,7 @@ def _fmt_time(s: float) -> str:
 
 
 def train_run(config: TrainConfig, resume: bool = False, force: bool = False, log=print, data=None,
-              stop_after_chunks: int | None = None) -> dict:
+              stop_after_chunks: int | None = None, reuse_network: bool = False) -> dict:
     """Run (or resume) a training run; returns the results dict (also written to results.json).
 
     Parameters
@@ -499,6 +499,11 @@ def train_run(config: TrainConfig, resume: bool = False, force: bool = False, lo
         Already loaded data (default: :func:`brian_segdend.data.load_mnist`).
     stop_after_chunks : int, optional
         For tests: raise KeyboardInterrupt after this many training chunks (as a kill would).
+    reuse_network : bool
+        Keep the compiled network in this process and reuse it for the next run with the same
+        architecture, chunking and equation files (only the run-time values change): saves
+        Brian2's code generation, several seconds per run. For processes that run many
+        trainings one after another (the sweep's workers); results are identical.
     """
     # everything that can be checked is checked before anything is built (issue 13)
     config.check_chunk(config.model_params())
@@ -508,12 +513,43 @@ def train_run(config: TrainConfig, resume: bool = False, force: bool = False, lo
         data = load_mnist(source=config.data_source)
     config.check_resources(data)
     with RunLock(out):
-        return _train_locked(config, out, resume, force, log, data, stop_after_chunks)
+        return _train_locked(config, out, resume, force, log, data, stop_after_chunks, reuse_network)
 
 
-def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
+_KEPT_NETWORK = {}     # reuse_network: the last network of this process and what it was built for
+
+
+def _network_key(params: ModelParams, config: TrainConfig):
+    """Everything that fixes a compiled network besides run-time values (for reuse_network)."""
+    from .equations import default_equation_dir
+    texts = tuple(sorted((p.name, p.read_bytes()) for p in default_equation_dir().glob("*.eqs")))
+    shape = json.dumps([params.layer_sizes, *(str(getattr(params, k)) for k in ("dt", "test_duration", "phase_min",
+                                                                               "feedback", "kernel")),
+                        config.chunk_steps, config.device, config.precision, config.fast_rng])
+    return shape, texts
+
+
+def _network_for(params: ModelParams, config: TrainConfig, log, reuse: bool):
+    from .network import SegDendNetwork
+    key = _network_key(params, config) if reuse else None
+    if reuse and _KEPT_NETWORK.get("key") == key:
+        kept = _KEPT_NETWORK["net"]
+        active = SegDendNetwork._active() if SegDendNetwork._active is not None else None
+        if active is kept and not kept._released:
+            kept.set_params(params)
+            log("reusing the compiled network of the previous run in this process")
+            return kept
+    _KEPT_NETWORK.clear()
+    net = SegDendNetwork(params, chunk_steps=config.chunk_steps, device=config.device,
+                         precision=config.precision, fast_rng=config.fast_rng)
+    if reuse:
+        _KEPT_NETWORK.update(net=net, key=key)
+    return net
+
+
+def _train_locked(config, out, resume, force, log, data, stop_after_chunks, reuse_network=False):
     from .data import subset, subset_indices
-    from .network import SegDendNetwork, initial_weights
+    from .network import initial_weights
 
     results_path = out / "results.json"
     ckpt = out / "checkpoint.npz"
@@ -578,8 +614,7 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
     elif resume:
         log("no checkpoint found: starting a new run")
 
-    net = SegDendNetwork(params, chunk_steps=config.chunk_steps, device=config.device,
-                         precision=config.precision, fast_rng=config.fast_rng)
+    net = _network_for(params, config, log, reuse_network)
     prov = provenance(net, data, config)       # equation files are read: checked before the build
     if meta is not None:
         check_provenance(meta.get("provenance"), prov, ckpt, log)

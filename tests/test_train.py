@@ -383,3 +383,18 @@ def test_learning_curve_records_chunks_and_monitor_tests(tmp_path, mnist):
     np.testing.assert_array_equal(weight_arrays(Path(cfg.out))["W0"], weight_arrays(tmp_path / "plain")["W0"])
     assert plain["epochs"][0]["test_error"] == res["epochs"][0]["test_error"]
     assert (Path(cfg.out) / "learning_curve.png").stat().st_size > 1000
+
+
+def test_reused_network_gives_the_numbers_of_a_fresh_one(tmp_path, mnist):
+    """reuse_network (the sweep's workers): the second run reuses the compiled network, with
+    its own run-time values, and ends with exactly the weights of a run on a fresh network."""
+    lines = []
+    train_run(small_config(tmp_path, "first", epochs=1), log=quiet, data=mnist, reuse_network=True)
+    second = small_config(tmp_path, "second", epochs=1, model={"eta": [0.3, 0.1], "g_a": 0.05})
+    train_run(second, log=lines.append, data=mnist, reuse_network=True)
+    assert any("reusing the compiled network" in str(m) for m in lines)
+    fresh = small_config(tmp_path, "fresh", epochs=1, model={"eta": [0.3, 0.1], "g_a": 0.05})
+    train_run(fresh, log=quiet, data=mnist)
+    a, b = weight_arrays(second.out), weight_arrays(fresh.out)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
