@@ -98,7 +98,7 @@ def check_claims(entries: dict, paper_config: bool) -> list[dict]:
         reached = e["epochs_reached"] if e else 0
         if not paper_config:
             c.append(S.claim(text, f"{paper}%", "not judged", f"not judged: not the paper's configuration "
-                             f"(784-500-10, 60,000 training images)", epochs=reached))
+                             f"(784-500-10, 60,000 training and 10,000 test images)", epochs=reached))
         elif reached < S.PAPER_EPOCHS:
             c.append(S.claim(text, f"{paper}%", "not judged", f"not judged: reached {reached} epoch(s)",
                              epochs=reached))
@@ -151,15 +151,14 @@ def main(argv=None) -> int:
         models["symmetric_noise"]["feedback_noise"] = args.feedback_noise
     out, config = S.run_study(args, models, "Figure 8")
     entries = S.collect_variants(out, variants)
-    paper_config = (not args.from_runs and tuple(args.hidden) == PAPER_HIDDEN and args.train_size == 60_000
-                    and not args.quick)
-    if args.from_runs:   # judge the paper's values on what the runs say they were
-        nets = {r["network"] for e in entries.values() for r in e["seeds"].values()}
-        paper_config = nets == {"784-500-10"}
-    claims = check_claims(entries, paper_config)
+    networks, paper_scale = S.scale(entries, "784-500-10")
+    if paper_scale is None and not args.from_runs:   # unfinished runs: their configuration is this command's
+        paper_scale = (tuple(args.hidden) == PAPER_HIDDEN and args.train_size == 60_000 and args.test_size == 10_000)
+    claims = check_claims(entries, bool(paper_scale))
     prog = S.progress(entries, config.get("epochs"), config.get("train_size"))
-    doc = {"figure": "8", "title": "feedback weights", "config": config, "paper_config": paper_config,
-           "paper_percent_after_60_epochs": PAPER_ERROR, "variants": entries, "progress": prog, "claims": claims,
+    doc = {"figure": "8", "title": "feedback weights", "config": config,
+           "paper_percent_after_60_epochs": PAPER_ERROR, "networks": networks, "paper_scale": paper_scale,
+           "variants": entries, "progress": prog, "claims": claims,
            "provenance": S.provenance(argv, "python -m brian_segdend paper fig8"),
            "wall_s": time.perf_counter() - t0}
     out.mkdir(parents=True, exist_ok=True)

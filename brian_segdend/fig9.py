@@ -137,10 +137,12 @@ def main(argv=None) -> int:
     entries = S.collect_variants(out, names)
     claims = check_claims(entries)
     prog = S.progress(entries, config.get("epochs"), config.get("train_size"))
+    networks, paper_scale = S.scale(entries, "784-500-100-10")
     doc = {"figure": "9", "title": "apical segregation", "config": config, "g_a_values": values,
            "paper_g_a_0_percent_after_60_epochs": PAPER_G0_ERROR,
            "claim_tolerances": {"similar_pp": SIMILAR_PP, "similar_relative": SIMILAR_REL,
                                 "significance": "one-sided paired t-test over seeds, alpha 0.05"},
+           "networks": networks, "paper_scale": paper_scale,
            "variants": entries, "progress": prog, "claims": claims,
            "provenance": S.provenance(argv, "python -m brian_segdend paper fig9"),
            "wall_s": time.perf_counter() - t0}

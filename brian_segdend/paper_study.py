@@ -179,6 +179,7 @@ def collect_variants(folder, names) -> dict:
                 "initial_test_error": r["initial_test_error"], "test_error": r["test_error"],
                 "examples_per_second": r["examples_per_second"], "run_wall_s": r["run_wall_s"],
                 "network": "-".join(map(str, [784, *cfg["hidden"], 10])) if "hidden" in cfg else None,
+                "train_size": cfg.get("train_size"), "test_size": cfg.get("test_size"),
                 "feedback": eff.get("feedback"), "g_a": eff.get("g_a")}
         out[name] = _summarise(runs)
     return out
@@ -322,6 +323,17 @@ def plot_variant_curves(ax, entries: dict, labels: dict, marks: dict | None = No
     return ax
 
 
+def scale(entries: dict, paper_network: str) -> tuple[list, bool | None]:
+    """(networks of the collected runs, whether every run is at the paper's scale: its network, all 60,000
+    training and 10,000 test images; None where a run's configuration is unknown, e.g. unfinished)."""
+    runs = [r for e in entries.values() for r in e["seeds"].values()]
+    nets = sorted({str(r["network"]) for r in runs if r.get("network")})
+    if not runs or any(r.get("network") is None for r in runs):
+        return nets, None
+    return nets, all(r["network"] == paper_network and r.get("train_size") == 60_000 and r.get("test_size") == 10_000
+                     for r in runs)
+
+
 def progress(entries: dict, target_epochs, train_size) -> dict:
     """How far each variant got: epochs reached (all seeds / any seed), images per seed, finished seeds."""
     out = {}
@@ -346,6 +358,9 @@ def progress_lines(entries: dict, prog: dict, labels: dict, paper: dict | None =
         if a["mean_percent"]:
             sem = a["sem_percent"][-1]
             val = f"{a['mean_percent'][-1]:6.2f}" + (f" ± {sem:.2f}" if sem is not None else "       ")
+        elif not a["seeds"]:
+            lines.append(f"  {label:28s}    no runs in this folder")
+            continue
         else:
             val = "   no epoch finished"
         ref = f"   (paper after 60 epochs: {paper[name]}%)" if paper and name in paper else ""

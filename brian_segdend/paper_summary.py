@@ -17,24 +17,30 @@ __all__ = ["FILES", "collect_rows", "main"]
 
 FILES = ("fig6b.json", "fig8.json", "fig9.json", "fig10.json")
 
-#: Figure 6B's claims (brian_segdend.fig6 writes them without a paper value): text prefix -> paper value
-_FIG6_PAPER = (("784-10 levels off", "784-10 asymptotes early (8.3%)"),
-               ("the deep networks still improve", "784-500-10 and 784-500-100-10 keep improving to epoch 60"),
-               ("two hidden layers", "3.2% (two hidden layers) vs 4.1% (one)"),
-               ("784-10 within", "8.3%"), ("784-500-10 within", "4.1%"), ("784-500-100-10 within", "3.2%"))
+#: Figure 6B's claims (brian_segdend.fig6 writes them without a paper value):
+#: text prefix -> (paper value, the networks behind the claim)
+_FIG6_PAPER = (("784-10 levels off", "784-10 asymptotes early (8.3%)", ("784-10",)),
+               ("the deep networks still improve", "784-500-10 and 784-500-100-10 keep improving to epoch 60",
+                ("784-500-10", "784-500-100-10")),
+               ("two hidden layers", "3.2% (two hidden layers) vs 4.1% (one)", ("784-500-10", "784-500-100-10")),
+               ("784-10 within", "8.3%", ("784-10",)), ("784-500-10 within", "4.1%", ("784-500-10",)),
+               ("784-500-100-10 within", "3.2%", ("784-500-100-10",)))
 
 
 def _fig6_rows(doc: dict) -> list[dict]:
     prog = doc.get("progress", {})
-    reached = min((p.get("epochs_reached", 0) for p in prog.values()), default=0)
-    seeds = sorted({s for p in prog.values() for s in p.get("finished_seeds", [])}
-                   | {s for a in doc.get("architectures", {}).values() for s, r in a.get("seeds", {}).items()
-                      if r.get("test_error")}, key=lambda s: (len(str(s)), str(s)))
+    archs = doc.get("architectures", {})
+
+    def seeds_of(names):
+        return sorted({s for n in names for s, r in archs.get(n, {}).get("seeds", {}).items() if r.get("test_error")},
+                      key=lambda s: (len(str(s)), str(s)))
+
     rows = []
     for c in doc.get("claims", []):
-        paper = next((p for prefix, p in _FIG6_PAPER if c["claim"].startswith(prefix)), "")
+        paper, names = next(((p, n) for prefix, p, n in _FIG6_PAPER if c["claim"].startswith(prefix)), ("", tuple(prog)))
+        reached = min((prog.get(n, {}).get("epochs_reached", 0) for n in names), default=0)
         rows.append({"claim": c["claim"], "paper": paper, "value": c.get("detail", ""), "epochs": reached,
-                     "seeds": seeds, "result": c["result"]})
+                     "seeds": seeds_of(names), "result": c["result"]})
     return rows
 
 
@@ -91,9 +97,13 @@ def collect_rows(folder) -> tuple[list[dict], list[str]]:
         sources.append(str(path))
         fig = {"fig6b.json": "6B", "fig8.json": "8", "fig9.json": "9", "fig10.json": "10"}[path.name]
         part = (_fig6_rows(doc) if fig == "6B" else _fig10_rows(doc) if fig == "10" else _study_rows(doc))
-        quick = bool((doc.get("config") or {}).get("quick"))
+        note = ""
+        if (doc.get("config") or {}).get("quick"):
+            note = " (quick)"
+        elif doc.get("paper_scale") is False:
+            note = f" ({', '.join(doc.get('networks') or ['?'])}, not the paper's scale)"
         for r in part:
-            rows.append({"figure": fig + (" (quick)" if quick else ""), "source": str(path.relative_to(folder)), **r})
+            rows.append({"figure": fig + note, "source": str(path.relative_to(folder)), **r})
     return rows, sources
 
 
