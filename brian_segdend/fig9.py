@@ -131,6 +131,8 @@ def main(argv=None) -> int:
         raise ParameterError(f"--g-a-values: values must be distinct, got {args.g_a_values!r}")
     if not args.hidden:
         raise ParameterError("--hidden: Figure 9 needs at least one hidden layer (g_a acts on hidden neurons)")
+    if (args.feedback or "").startswith("symmetric") and len(args.hidden) > 1:
+        raise ParameterError("--feedback: symmetric feedback is implemented for one hidden layer only")
     args.out = args.out or "results/fig9"
     t0 = time.perf_counter()
     out, config = S.run_study(args, {variant_name(v): {"g_a": v} for v in values}, "Figure 9")

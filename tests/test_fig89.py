@@ -96,6 +96,29 @@ def test_paired_difference_and_fig9_claims():
     assert "needs >= 2 seeds" in claims[1]["detail"]
 
 
+def test_summary_rows_of_fig6b_and_fig10(tmp_path):
+    """Figure 6B's claims get the paper's values and per-claim epochs; Figure 10's signs are judged."""
+    from brian_segdend.fig6 import check_claims as fig6_claims
+    from brian_segdend.paper_summary import collect_rows
+    curves = {"784-10": [9.0] * 12, "784-500-10": list(np.linspace(8, 5, 60)), "784-500-100-10": list(np.linspace(7, 4, 30))}
+    arch = {n: {"mean_percent": c, "seeds": {"1": {"test_error": [x / 100 for x in c]}}} for n, c in curves.items()}
+    doc6 = {"claims": fig6_claims(arch), "architectures": arch,
+            "progress": {n: {"epochs_reached": len(c), "finished_seeds": ["1"]} for n, c in curves.items()}}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "fig6b.json").write_text(json.dumps(doc6))
+    cond = {"early_apical": {"dw_percent_mean": -1.2, "dw_percent_sem": 0.02, "n": 60},
+            "late_apical": {"dw_percent_mean": 0.01, "dw_percent_sem": 0.02, "n": 60},
+            "no_apical": {"dw_percent_mean": 0.0, "dw_percent_sem": 0.0, "n": 60}}
+    (tmp_path / "fig10.json").write_text(json.dumps({"conditions": cond}))
+    rows, sources = collect_rows(tmp_path)
+    assert [r["figure"] for r in rows] == ["6B"] * 6 + ["10"] * 3 and len(sources) == 2
+    by = {r["claim"].split(" within")[0]: r for r in rows if r["figure"] == "6B" and " within" in r["claim"]}
+    assert by["784-500-10"]["paper"] == "4.1%" and by["784-500-10"]["epochs"] == 60
+    assert by["784-500-10"]["result"] == "FAIL" and by["784-500-100-10"]["epochs"] == 30
+    assert by["784-500-100-10"]["result"] == "not judged"
+    assert [r["result"] for r in rows if r["figure"] == "10"] == ["PASS", "FAIL", "PASS"]   # late: not > 2 SEM
+
+
 # ---------------------------------------------------------------------------- quick studies end to end
 def _run(args, timeout=900):
     cmd = [sys.executable, "-m", "brian_segdend", "paper", *args]
