@@ -30,7 +30,6 @@ reported alongside; values against the paper's only after 60 epochs of the paper
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from . import paper_study as S
 from .params import ParameterError

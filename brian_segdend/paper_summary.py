@@ -8,7 +8,6 @@ the reason). Prints it and writes ``summary.json`` and ``summary.md`` into ``DIR
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
