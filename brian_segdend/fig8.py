@@ -70,7 +70,8 @@ def _compare(entries, a, b, text, paper, better: str, epoch=None):
     pair = ""
     if pd is not None:
         pair = f"; paired over {len(pd['seeds'])} seed(s): {pd['mean']:+.2f}" + (
-            f" ± {pd['sem']:.2f} pp (t = {pd['t']:.2f})" if pd["sem"] else " pp")
+            " pp" if pd["sem"] is None else f" ± {pd['sem']:.2f} pp (t = {pd['t']:.2f})" if pd["t"] is not None
+            else " ± 0.00 pp (the same on every seed)")
     detail = (f"epoch {n}: {b} {vb:.2f}% vs {a} {va:.2f}% (difference {vb - va:+.2f} pp, mean over "
               f"{min(ea['n_seeds'], eb['n_seeds'])} seed(s){pair})")
     return S.claim(text, paper, "PASS" if ok else "FAIL", detail, value=f"{b} {vb:.2f}% vs {a} {va:.2f}%",

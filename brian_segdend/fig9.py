@@ -91,11 +91,12 @@ def check_claims(entries: dict) -> list[dict]:
             claims.append(S.claim(text, paper, "not judged", base + "; not judged: a paired test needs >= 2 seeds",
                                   value=f"{v1:.2f}% vs {v0:.2f}%", epochs=n, seeds=pd["seeds"]))
         else:
-            ok = pd["mean"] > 0 and pd["t"] > pd["t_crit"]
+            ok = S.significantly_positive(pd)
+            t = "undefined (the same difference on every seed)" if pd["t"] is None else f"{pd['t']:.2f}"
             claims.append(S.claim(text, paper, "PASS" if ok else "FAIL",
-                                  base + f"; mean {pd['mean']:+.2f} ± {pd['sem'] or 0:.2f} pp, t = {pd['t']:.2f} "
+                                  base + f"; mean {pd['mean']:+.2f} ± {pd['sem']:.2f} pp, t = {t} "
                                   f"(critical {pd['t_crit']:.3f}, df {len(pd['seeds']) - 1})",
-                                  value=f"{v1:.2f}% vs {v0:.2f}% (+{pd['mean']:.2f} pp, t = {pd['t']:.2f})",
+                                  value=f"{v1:.2f}% vs {v0:.2f}% ({pd['mean']:+.2f} pp, t = {t})",
                                   epochs=n, seeds=pd["seeds"]))
     return claims
 

@@ -30,7 +30,7 @@ import numpy as np
 from .params import ParameterError
 
 __all__ = ["TRAIN_PASSTHROUGH", "study_parser", "parse_study_args", "make_points", "collect_variants",
-           "paired_difference", "t_critical_one_sided", "provenance", "write_json", "plot_variant_curves",
+           "paired_difference", "significantly_positive", "t_critical_one_sided", "provenance", "write_json", "plot_variant_curves",
            "progress_lines", "print_claims", "run_study"]
 
 #: train options every run of a study receives unchanged (``dest`` names of ``train_parser``)
@@ -230,10 +230,21 @@ def paired_difference(a: dict, b: dict, epoch: int | None = None) -> dict | None
                   for s in seeds])
     n = len(d)
     sem = float(d.std(ddof=1) / math.sqrt(n)) if n > 1 else None
-    t = (float(d.mean()) / sem if sem else (math.inf * np.sign(d.mean()) if n > 1 and d.mean() != 0 else None))
+    if sem is not None and sem < 1e-9:     # the same difference on every seed (up to rounding)
+        sem = 0.0
+    # t is None where undefined: one seed, or every seed with the same difference (sem 0)
+    t = float(d.mean()) / sem if sem else None
     return {"epoch": epoch, "seeds": [int(s) if str(s).isdigit() else s for s in seeds],
-            "differences": d.tolist(), "mean": float(d.mean()), "sem": sem,
-            "t": None if t is None else float(t), "t_crit": t_critical_one_sided(n - 1) if n > 1 else None}
+            "differences": d.tolist(), "mean": float(d.mean()), "sem": sem, "t": t,
+            "t_crit": t_critical_one_sided(n - 1) if n > 1 else None}
+
+
+def significantly_positive(pd: dict) -> bool:
+    """One-sided paired t-test at 5%: mean difference > 0 and t above the critical value (>= 2 seeds);
+    equal positive differences on every seed (sem 0) count as significant."""
+    if pd is None or len(pd["seeds"]) < 2 or pd["mean"] <= 0:
+        return False
+    return pd["t"] is None or pd["t"] > pd["t_crit"]
 
 
 def value_at(entry: dict, epoch: int) -> float | None:

@@ -91,6 +91,11 @@ def test_paired_difference_and_fig9_claims():
     g05b = _entry({1: [0.5, 0.5], 2: [0.5, 0.5], 3: [0.5, 0.5]})
     claims = F9.check_claims({"g_a=0": g0, "g_a=0.05": g05b, "g_a=0.6": g6b})
     assert [c["result"] for c in claims] == ["FAIL", "FAIL"]
+    # the same difference on every seed: t undefined (None in the JSON, not inf), counted as significant
+    same = F9.check_claims({"g_a=0": g0, "g_a=0.6": _entry({1: [0.40, 0.25], 2: [0.45, 0.27], 3: [0.38, 0.26]})})
+    pd = paired_difference(g0, _entry({1: [0.40, 0.25], 2: [0.45, 0.27], 3: [0.38, 0.26]}))
+    assert pd["sem"] == 0.0 and pd["t"] is None and same[1]["result"] == "PASS"
+    json.dumps(same, allow_nan=False)
     claims = F9.check_claims({"g_a=0": _entry({1: [0.3]}), "g_a=0.6": _entry({1: [0.4]})})
     assert claims[0]["result"] == "not judged" and claims[1]["result"] == "not judged"
     assert "needs >= 2 seeds" in claims[1]["detail"]
