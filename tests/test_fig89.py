@@ -61,6 +61,22 @@ def test_learned_feedback_has_its_own_build():
     assert hashes["symmetric"] == hashes["symmetric_noise"] != hashes["random"]
 
 
+def test_build_hash_does_not_depend_on_the_process_history():
+    """The first network of a process (before -funroll-loops is in Brian2's prefs) and later ones share a hash."""
+    import brian2
+    flags = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
+    hashes = []
+    try:
+        for f in ([x for x in flags if x != "-funroll-loops"], flags + ["-funroll-loops"] * ("-funroll-loops" not in flags)):
+            brian2.prefs.codegen.cpp.extra_compile_args_gcc = f
+            net = SegDendNetwork(ModelParams(hidden=(20,)), chunk_steps=300)
+            hashes.append(net.build_hash)
+            net.release()
+    finally:
+        brian2.prefs.codegen.cpp.extra_compile_args_gcc = flags
+    assert hashes[0] == hashes[1]
+
+
 # ---------------------------------------------------------------------------- statistics and claims
 def _entry(curves: dict):
     """A collect_variants entry from {seed: [test error fraction per epoch]}."""
