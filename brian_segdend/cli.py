@@ -13,6 +13,9 @@ evaluate       test a trained network (weights.npz): test error, per-digit error
 cache          sizes of the compiled-network cache; --clean [--unused-days N] removes builds
 sweep          many training runs (grid/list of configurations x seeds) on Dask distributed
 paper fig6     Figure 6B: 784-10, 784-500-10, 784-500-100-10 trained for 60 epochs (on the sweep engine)
+paper fig8     Figure 8: 784-500-10 with random, sparse, sparse unscaled, symmetric, symmetric+noise feedback
+paper fig9     Figure 9: 784-500-100-10 with apical conductance g_a = 0, 0.05, 0.6 /ms
+paper summary  every figure's claims (fig6b/fig8/fig9/fig10 JSON under --out) in one table
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = ["main", "train_parser", "config_from_args"]
 
 
 def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParser:
+    from .params import FEEDBACK_VARIANTS
     ap = OneLineParser(prog=prog, description="Train the segregated-dendrite network on MNIST "
                                  "(compiled with Brian2 cpp_standalone; checkpoints after every chunk).")
     ap.add_argument("--config", help="TOML or YAML file with parameters (command-line options override it)")
@@ -53,8 +57,9 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
     ap.add_argument("--test-reset", action=argparse.BooleanOptionalAction, default=None,
                     help="reset the network's state at the start of each test image (as the original code)")
     ap.add_argument("--g-a", type=nonneg_float, help="apical -> soma conductance in 1/ms (default 0; paper: 0, 0.05, 0.6)")
-    ap.add_argument("--feedback", choices=["random", "sparse", "symmetric", "symmetric_noise"],
-                    help="feedback weights Y (default random)")
+    ap.add_argument("--feedback", choices=list(FEEDBACK_VARIANTS),
+                    help="feedback weights Y (default random; sparse: 80%% zeros, rest x5; sparse_noscale: "
+                         "80%% zeros, not rescaled; symmetric: Y = W_top^T)")
     ap.add_argument("--test-duration", type=positive_float, help="test phase per image in ms (default 250; paper 500)")
     ap.add_argument("--plateau-sd", type=nonneg_float, help="sd in ms of per-neuron plateau times (0 = off; paper sqrt(3))")
     ap.add_argument("--device", choices=["cpp_standalone", "runtime"], help="Brian2 device (runtime: debugging)")

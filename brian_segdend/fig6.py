@@ -296,11 +296,18 @@ def main(argv=None) -> int:
 
 
 def paper_main(argv=None) -> int:
-    """``python -m brian_segdend paper <figure> [options]``: the paper's experiments (now: fig6)."""
-    figures = {"fig6": main}
+    """``python -m brian_segdend paper <figure> [options]``: the paper's experiments (fig6, fig8, fig9, summary)."""
+    def lazy(module):
+        def run(options):
+            import importlib
+            return importlib.import_module(f"brian_segdend.{module}").main(options)
+        return run
+    figures = {"fig6": main, "fig8": lazy("fig8"), "fig9": lazy("fig9"), "summary": lazy("paper_summary")}
     ap = argparse.ArgumentParser(prog="python -m brian_segdend paper",
                                  description="The paper's experiments; '<figure> --help' for its options.")
-    ap.add_argument("figure", choices=sorted(figures), help="fig6: Figure 6B (network depth)")
+    ap.add_argument("figure", choices=sorted(figures), help="fig6: Figure 6B (network depth); fig8: Figure 8 "
+                    "(feedback weights); fig9: Figure 9 (apical segregation); summary: every figure's claims "
+                    "found under --out in one table")
     ap.add_argument("options", nargs=argparse.REMAINDER, help="the figure's options")
     args = ap.parse_args(list(argv or []))
     return figures[args.figure](args.options)

@@ -164,8 +164,8 @@ def initial_weights(params: ModelParams, rng: np.random.Generator) -> dict:
     (MODEL.md). A layer fed by the input layer uses nu = ``init_rate_frac`` phi_max (the
     recipe's 0.25); a layer fed by a hidden layer uses ``init_rate_frac_hidden`` (0.66, the
     measured mean rate of a hidden layer with the exact kernel), so its voltages start in the
-    recipe's range instead of saturating (README, "Initial weights"). Variants (Fig. 8): sparse (80% zeros, rest x5), symmetric (Y = W_top^T),
-    symmetric plus noise. ``init_weight_scale`` multiplies W and Y (not the biases).
+    recipe's range instead of saturating (README, "Initial weights"). Variants (Fig. 8): sparse (80% zeros, rest x5), sparse_noscale (80% zeros, not
+    rescaled), symmetric (Y = W_top^T), symmetric plus noise. ``init_weight_scale`` multiplies W and Y (not the biases).
     """
     sizes = params.layer_sizes
     scale = float(params.init_weight_scale)
@@ -179,8 +179,9 @@ def initial_weights(params: ModelParams, rng: np.random.Generator) -> dict:
     for k, n_h in enumerate(params.hidden):
         Y_avg, Y_sd = weight_recipe(n_h, params)
         Yk = scale * (Y_avg + 3.465 * Y_sd * rng.uniform(-1, 1, size=(n_h, params.n_output)))
-        if params.feedback == "sparse":
-            Yk = Yk * (rng.uniform(size=Yk.shape) >= 0.8) * 5.0
+        if params.feedback in ("sparse", "sparse_noscale"):
+            # 80% zeros; "sparse" rescales the rest by 5 (same expected sum), "sparse_noscale" does not
+            Yk = Yk * (rng.uniform(size=Yk.shape) >= 0.8) * (5.0 if params.feedback == "sparse" else 1.0)
         elif params.feedback in ("symmetric", "symmetric_noise"):
             Yk = W[-1].T.copy()
             if params.feedback == "symmetric_noise":
@@ -190,6 +191,11 @@ def initial_weights(params: ModelParams, rng: np.random.Generator) -> dict:
 
 
 # ----------------------------------------------------------------------------- helpers
+def _with_unroll(flags) -> list:
+    flags = list(flags)
+    return flags if "-funroll-loops" in flags else flags + ["-funroll-loops"]
+
+
 def _hash_build(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -283,9 +289,17 @@ class SegDendNetwork:
             "fast_rng": fastrng.header_text() if self.fast_rng else False, "precision": precision,
             "files": {n: f.text for n, f in self.files.items()},
             "brian2": b2.__version__, "device": device,
-            "compile_args": list(b2.prefs.codegen.cpp.extra_compile_args_gcc) + ["-funroll-loops"],
+            # the flags the build will use: configure_standalone_build adds -funroll-loops once per
+            # process, so add it here only where it is missing (else the first network of a process
+            # and the later ones got two hashes, two folders and two compiles of one network)
+            "compile_args": _with_unroll(b2.prefs.codegen.cpp.extra_compile_args_gcc),
             "kernel": params.kernel if params.kernel == "exact" else [params.kernel, float(KERNEL_CUTOFF / ms)],
         }
+        if params.feedback in ("symmetric", "symmetric_noise"):
+            # learned feedback compiles a Y update the fixed variants lack: its own build folder, so
+            # that parallel runs of both kinds never rebuild a folder under each other's feet
+            # (only added here, so the fixed variants keep their existing build hashes)
+            payload["feedback"] = "learned"
         self.build_hash = _hash_build(payload)
         if build_dir is None:
             from .buildcache import build_root

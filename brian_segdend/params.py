@@ -32,7 +32,9 @@ from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimen
 __all__ = ["ModelParams", "ParameterError", "default_learning_rates", "FEEDBACK_VARIANTS", "RATE_PRESETS",
            "DEFAULT_RATES", "KERNELS", "KERNEL_CUTOFF", "is_number", "is_integer", "layer_sizes_tuple"]
 
-FEEDBACK_VARIANTS = ("random", "sparse", "symmetric", "symmetric_noise")
+#: Feedback weights Y (Fig. 8): random; sparse (80% zeros, the rest x 5); sparse_noscale (80% zeros,
+#: not rescaled: Fig. 8 supplement 1); symmetric (Y = W_top^T, following it); symmetric plus noise.
+FEEDBACK_VARIANTS = ("random", "sparse", "sparse_noscale", "symmetric", "symmetric_noise")
 
 #: Learning-rate presets: factor applied to Table 1's rates when ``eta`` is not given.
 #:
@@ -197,7 +199,7 @@ class ModelParams:
     plateau_max: Quantity = _q(5 * ms)        # truncation of the folded normal
     plateau_window: Quantity = _q(30 * ms)    # apical averaging window before the plateau
     # feedback and initial weights
-    feedback: str = "random"              # random | sparse | symmetric | symmetric_noise
+    feedback: str = "random"              # random | sparse | sparse_noscale | symmetric | symmetric_noise
     feedback_noise: float = 0.05          # sd of the noise (fraction of W_sd) for symmetric_noise
     init_V_avg: float = 3.0               # initial-weight recipe (MODEL.md)
     init_V_sd: float = 3.0
