@@ -613,14 +613,37 @@ def _condition_span(cfg, name):
     return None if span is None else [span[0] * cfg.phase_ms, span[1] * cfg.phase_ms]
 
 
+#: Two models disagree in magnitude on a condition when their normalised changes (each model's
+#: mean divided by its largest |mean| over the conditions) differ by more than this.
+MAGNITUDE_GAP = 0.5
+
+
+def normalised_changes(results: dict) -> dict:
+    """model -> condition -> mean change divided by the model's largest |mean| over the conditions."""
+    out = {}
+    for m, r in results["models"].items():
+        c = r["conditions"]
+        scale = max(abs(c[n]["dw_mean"]) for n in CONDITION_NAMES) or 1.0
+        out[m] = {n: c[n]["dw_mean"] / scale for n in CONDITION_NAMES}
+    return out
+
+
 def disagreements(results: dict) -> list:
-    """Conditions where the models' signs differ, and pairs of conditions one model tells apart."""
+    """Conditions where the models disagree: in sign (``kind`` "sign"), or, with the same sign,
+    in relative magnitude by more than :data:`MAGNITUDE_GAP` (``kind`` "magnitude"; e.g. a
+    model whose weights barely move under sustained apical input next to one whose weights
+    change as much as in its strongest condition). Each entry has the signs and the
+    normalised changes of every model."""
     out = []
     models = list(results["models"])
+    norm = normalised_changes(results)
     for name in CONDITION_NAMES:
         signs = {m: results["models"][m]["conditions"][name]["sign"] for m in models}
+        rel = {m: norm[m][name] for m in models}
         if len(set(signs.values())) > 1:
-            out.append({"condition": name, "signs": signs})
+            out.append({"condition": name, "kind": "sign", "signs": signs, "normalised": rel})
+        elif len(models) > 1 and max(abs(v) for v in rel.values()) - min(abs(v) for v in rel.values()) > MAGNITUDE_GAP:
+            out.append({"condition": name, "kind": "magnitude", "signs": signs, "normalised": rel})
     return out
 
 
@@ -660,10 +683,16 @@ def comparison_markdown(results: dict) -> str:
     if not dis:
         lines.append("All models predict the same sign in every condition.")
     for d in dis:
-        groups = {}
-        for m, s in d["signs"].items():
-            groups.setdefault(_SIGN[s], []).append(results["models"][m]["label"])
-        lines.append(f"- **{d['condition']}**: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items()))
+        label = results["models"]
+        if d.get("kind", "sign") == "sign":
+            groups = {}
+            for m, s in d["signs"].items():
+                groups.setdefault(_SIGN[s], []).append(f"{label[m]['label']} ({d['normalised'][m]:+.2f})"
+                                                      if "normalised" in d else label[m]["label"])
+            lines.append(f"- **{d['condition']}** (sign): " + "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items()))
+        else:
+            lines.append(f"- **{d['condition']}** (magnitude; normalised change): "
+                         + ", ".join(f"{label[m]['label']} {v:+.2f}" for m, v in d["normalised"].items()))
     lines += ["", "## Timing contrast (late minus early apical)", "",
               "Only a model whose sign flips between early and late apical input predicts the "
               "timing dependence of Figure 10.", ""]

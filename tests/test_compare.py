@@ -83,3 +83,23 @@ def test_main_quick(tmp_path):
     assert "| early_apical |" in md and "disagree" in md
     models_md = (out / "models.md").read_text()
     assert "Song" in models_md and "Clopath" in models_md and "Urbanczik" in models_md and "\\frac" in models_md
+
+
+def test_disagreements_report_sign_and_magnitude():
+    """Same sign but very different relative size (sustained apical input: this model ~0, another
+    as large as its strongest condition) is a magnitude disagreement, listed with both values."""
+    def model(values):
+        return {"label": "x", "weight_unit": "1", "conditions": {
+            n: {"dw_mean": v, "dw_sem": 0.01, "sign": int(np.sign(v)) if abs(v) > 0.02 else 0}
+            for n, v in zip(C.CONDITION_NAMES, values)}}
+    order = list(C.CONDITION_NAMES)
+    a = [0.0] * len(order)
+    b = [0.0] * len(order)
+    a[order.index("early_apical")], a[order.index("late_apical")], a[order.index("sustained_apical")] = -1.0, 1.0, 0.1
+    b[order.index("early_apical")], b[order.index("late_apical")], b[order.index("sustained_apical")] = 1.0, 1.0, 0.9
+    res = {"models": {"a": model(a), "b": model(b)}}
+    dis = {d["condition"]: d for d in C.disagreements(res)}
+    assert dis["early_apical"]["kind"] == "sign"
+    assert dis["sustained_apical"]["kind"] == "magnitude"
+    assert dis["sustained_apical"]["normalised"] == pytest.approx({"a": 0.1, "b": 0.9})
+    assert "late_apical" not in dis and "no_apical" not in dis
