@@ -76,7 +76,6 @@ Deviations from the paper
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -88,6 +87,7 @@ import numpy as np
 import brian2 as b2
 from brian2 import Hz, ms, mV, second
 
+from .compiled import CompiledNetwork, stop_function
 from .safeio import atomic_open, atomic_write_text
 
 __all__ = ["DiehlCookParams", "DiehlCookNetwork", "PassResult", "EquationFile", "load_equation_file",
@@ -258,21 +258,6 @@ def classify(responses, assignments, n_classes: int = N_CLASSES) -> np.ndarray:
 
 
 # ============================================================================ network
-def _stop_function() -> b2.Function:
-    """``dc_stop(flag)``: in C++, ends the current run after this step when flag > 0.5."""
-    f = b2.Function(None, arg_units=[1], arg_names=["flag"], return_unit=1, stateless=False)
-    code = """
-double dc_stop(double flag)
-{
-    if (flag > 0.5)
-        Network::_globally_stopped = true;
-    return flag;
-}
-"""
-    f.implementations.add_implementation("cpp", code=code, name="dc_stop")
-    return f
-
-
 _SCHEDULE_CODE = """
 wrap = int(k >= n_present + n_rest)
 ex += wrap*ok
@@ -323,7 +308,6 @@ class DiehlCookNetwork:
 
     def __init__(self, n_exc: int = 100, params: DiehlCookParams | None = None, capacity: int = 500,
                  max_attempts: float = 8.0, build_dir=None, equation_dir=None, seed: int = 0):
-        from .buildcache import build_root, configure_compiler_cache
         self.n_exc = int(n_exc)
         if self.n_exc < 2:
             raise ValueError("n_exc must be at least 2")
@@ -335,29 +319,41 @@ class DiehlCookNetwork:
         payload = {"n_exc": self.n_exc, "capacity": self.capacity, "max_steps": self.max_steps,
                    "params": p.compiled(), "files": {n: f.text for n, f in self.files.items()},
                    "brian2": b2.__version__}
-        self.build_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-        self.build_dir = Path(build_dir) if build_dir else build_root() / f"diehl-cook-{self.build_hash}"
-        configure_compiler_cache()
+        self.compiled = CompiledNetwork("diehl-cook", payload, build_dir)
+        self.compiled.sizes.update({"dc_input_exc": N_INPUT * self.n_exc, "dc_exc": self.n_exc})
         rng = np.random.default_rng(seed)
         self.n_syn = N_INPUT * self.n_exc
         # weight matrix convention: (n_input, n_exc), w[i, j] from pixel i to neuron j
         self.w = (rng.random((N_INPUT, self.n_exc)) + 0.01) * p.w_init_max
         self.delay = rng.random((N_INPUT, self.n_exc)) * float(p.max_delay / second)
         self.theta = np.zeros(self.n_exc)
-        self.timings = {}
         self._syn_order = None
         self._setup()
-        self._build()
+        self.compiled.build(log=print)
+
+    @property
+    def build_hash(self) -> str:
+        """Hash of everything that changes the generated code."""
+        return self.compiled.build_hash
+
+    @property
+    def build_dir(self) -> Path:
+        """The standalone project's folder."""
+        return self.compiled.build_dir
+
+    @property
+    def timings(self) -> dict:
+        """Seconds spent generating (``codegen_s``) and building (``build_s``)."""
+        return self.compiled.timings
 
     # ------------------------------------------------------------------ construction
     def _setup(self):
         p = self.params
-        from .buildcache import fresh_standalone_device
-        fresh_standalone_device(self.build_dir)
+        self.compiled.start()
         b2.defaultclock.dt = p.dt
         self.stim = b2.TimedArray(np.zeros((self.capacity, N_INPUT)), dt=1 * second, name="dc_stim")
         ns = p.namespace()
-        ns.update(dc_stim=self.stim, dc_stop=_stop_function())
+        ns.update(dc_stim=self.stim, dc_stop=stop_function("dc_stop", stateless=False))
         F = self.files
 
         # --- the schedule (state machine, one neuron)
@@ -450,15 +446,13 @@ w_total : 1 (shared, constant)
 
         self.net = b2.Network(self.ctrl, self.inp, self.exc, self.inh, self.S_in, self.S_ei, self.S_ie,
                               self.S_count, self.mon_resp, self.mon_boost)
-        from .buildcache import apply_run_args_and_seed
-        apply_run_args_and_seed(self.ctrl.variables["rng_seed"])
-        # pathway delays cannot be run_args; copy them from a synaptic variable that can
-        self.S_in.delay = "d_syn"
-        self.net.run(self.max_steps * p.dt, namespace={})
 
-    def _build(self):
-        from .buildcache import build_standalone
-        self.timings["build_s"] = build_standalone(self.build_dir, log=print)
+        def delays_from_run_args():
+            # pathway delays cannot be run_args; copy them from a synaptic variable that can
+            self.S_in.delay = "d_syn"
+
+        self.compiled.generate(self.net, self.max_steps * p.dt, {}, self.ctrl.variables["rng_seed"],
+                               after_run_args=delays_from_run_args)
 
     # ------------------------------------------------------------------ running
     @property
@@ -474,32 +468,23 @@ w_total : 1 (shared, constant)
         i, j = self._syn_order
         return np.asarray(matrix)[i, j]
 
-    def _check(self, name, arr, size):
-        if np.asarray(arr).size != size:   # Brian2 does not reject a wrong-sized run_args array
-            raise ValueError(f"run_args {name}: expected {size} values, got {np.asarray(arr).size}")
-
     def _run(self, images, plastic: bool, seed: int) -> tuple[int, np.ndarray, np.ndarray, float]:
         p = self.params
         n = len(images)
         stim = np.zeros((self.capacity, N_INPUT))
         stim[:n] = images
         w_syn, d_syn = self._to_syn(self.w), self._to_syn(self.delay)
-        self._check("dc_input_exc.w", w_syn, self.n_syn)
-        self._check("dc_input_exc.d_syn", d_syn, self.n_syn)
-        self._check("dc_exc.theta", self.theta, self.n_exc)
-        self._check("dc_stim", stim, self.capacity * N_INPUT)
-        args = {
-            self.stim: stim,
-            self.ctrl.n_examples: float(n), self.ctrl.n_present: float(p.steps("t_present")),
-            self.ctrl.n_rest: float(p.steps("t_rest")), self.ctrl.min_spikes: float(p.min_spikes),
-            self.ctrl.rng_seed: float(seed % (2 ** 31)),
-            self.inp.rate_max: p.rate_max, self.inp.rate_step: p.rate_step,
-            self.exc.plastic: float(plastic), self.exc.w_total: p.w_total,
-            self.exc.theta: self.theta * b2.volt,
-            self.S_in.w: w_syn, self.S_in.d_syn: d_syn * second,
-        }
-        from .buildcache import run_compiled
-        run_compiled(self.build_dir, args)
+        # (sizes checked by the lifecycle: Brian2 does not reject a wrong-sized run_args array)
+        args = self.compiled.run_args([
+            (self.ctrl, "n_examples", float(n)), (self.ctrl, "n_present", float(p.steps("t_present"))),
+            (self.ctrl, "n_rest", float(p.steps("t_rest"))), (self.ctrl, "min_spikes", float(p.min_spikes)),
+            (self.ctrl, "rng_seed", float(seed % (2 ** 31))),
+            (self.inp, "rate_max", p.rate_max), (self.inp, "rate_step", p.rate_step),
+            (self.exc, "plastic", float(plastic)), (self.exc, "w_total", p.w_total),
+            (self.exc, "theta", self.theta * b2.volt),
+            (self.S_in, "w", w_syn), (self.S_in, "d_syn", d_syn * second),
+        ], {self.stim: stim})
+        self.compiled.run(args)
         if self._syn_order is None:
             i, j = np.asarray(self.S_in.i[:]), np.asarray(self.S_in.j[:])
             if not (np.array_equal(i, np.repeat(np.arange(N_INPUT), self.n_exc))

@@ -19,7 +19,7 @@ encoding, syntax, undefined names (Brian2 units such as ``ms`` are allowed), uni
 names the network relies on, that thresholds are conditions, that ``on_spike``/``on_pre``
 statements assign only to the file's own state variables (``x`` or ``x_post``) with
 matching units, that no file defines a name the network adds to its group, and that files
-combined into one group (:data:`GROUPS`) do not define the same name.  Every error is an
+combined into one group (:data:`brian_segdend.contract.GROUPS`) do not define the same name.  Every error is an
 :class:`EquationFileError` whose message starts with ``path:line:`` (line 1, or the line of
 a near-miss name, for something missing from the file).
 
@@ -44,6 +44,8 @@ from brian2.parsing.expressions import is_boolean_expression, parse_expression_d
 from brian2.units.fundamentalunits import DIMENSIONLESS, DimensionMismatchError, get_dimensions
 from brian2.utils.stringtools import get_identifiers
 
+from .contract import COMPARTMENTS, GROUPS, added_names
+
 __all__ = ["EquationFileError", "CompartmentFile", "COMPARTMENTS", "load_compartment",
            "load_all", "default_equation_dir"]
 
@@ -55,51 +57,8 @@ METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun", "linear"
 # names every piece of Brian2 code may use
 _BUILTIN_NAMES = {"t", "dt", "i", "N", "xi", "True", "False", "true", "false"}
 
-# Files that the network combines into one NeuronGroup: a name may be defined in only one of them.
-GROUPS = {
-    "input": ("input_poisson", "kernel"),
-    "hidden dendrites": ("hidden_basal", "hidden_apical"),
-    "hidden soma": ("hidden_soma", "kernel"),
-    "output dendrite": ("output_dendrite",),
-    "output soma": ("output_soma",),
-}
-
-# Variables the network itself adds to the groups (network.py; learning.py's *_VARS are
-# added by :func:`_network_names`). A file must not define them (unless it provides them).
-_NETWORK_NAMES = {"pixel", "rng_seed", "V_b", "V_a", "E", "sbar", "eta_b", "P_b", "label",
-                  "g_E", "g_I", "w", "eta_w", "P_w", "g_teach", "dense_ret", "stop_flag",
-                  "kernel_cutoff", "test_reset", "t_reset"}
-
-
 class EquationFileError(ValueError):
     """An equation file is unreadable, malformed, dimensionally wrong or incomplete."""
-
-
-@dataclass(frozen=True)
-class Spec:
-    """What the network needs from one file and what it supplies to it."""
-    provides: dict            # name -> unit the network relies on
-    uses: dict                # name -> unit supplied by the network (or another compartment)
-    directives: tuple         # directives that must be present
-    method_required: bool = False
-
-
-# The contract between the network builder and the files.
-COMPARTMENTS = {
-    "kernel": Spec(provides={"s": Hz, "k_L": Hz, "k_s": Hz}, uses={}, directives=("on_spike",)),
-    "input_poisson": Spec(provides={"rate": Hz}, uses={"pixel": 1},
-                          directives=("threshold",), method_required=True),
-    "hidden_basal": Spec(provides={"V_b": 1, "b": 1}, uses={"w": ms},
-                         directives=("on_pre",), method_required=True),
-    "hidden_apical": Spec(provides={"V_a": 1}, uses={"w": ms},
-                          directives=("on_pre",), method_required=True),
-    "hidden_soma": Spec(provides={"V": 1, "phi": Hz}, uses={"V_b": 1, "V_a": 1},
-                        directives=("threshold",), method_required=True),
-    "output_dendrite": Spec(provides={"V_b": 1, "b": 1}, uses={"w": ms},
-                            directives=("on_pre",), method_required=True),
-    "output_soma": Spec(provides={"V": 1, "phi": Hz}, uses={"V_b": 1, "g_E": 1 / ms, "g_I": 1 / ms},
-                        directives=("threshold",), method_required=True),
-}
 
 
 def default_equation_dir() -> Path:
@@ -231,7 +190,7 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
         raise EquationFileError(f"{path}:{lines[var]}: '{var}' is supplied by the network and must not be defined here")
     for var in sorted(set(lines) & set(namespace), key=lines.get):
         raise EquationFileError(f"{path}:{lines[var]}: '{var}' is a model parameter and cannot be redefined as a variable")
-    for var in sorted((set(lines) & _network_names()) - set(spec.provides), key=lines.get):
+    for var in sorted((set(lines) & added_names()) - set(spec.provides), key=lines.get):
         raise EquationFileError(f"{path}:{lines[var]}: '{var}' is a variable the network adds to this group; "
                                 f"choose another name")
     for var in sorted(set(lines) & (set(DEFAULT_UNITS) | set(DEFAULT_FUNCTIONS) | set(DEFAULT_CONSTANTS)
@@ -345,29 +304,17 @@ def _dim_str(dim) -> str:
     return "1 (dimensionless)" if dim is DIMENSIONLESS else str(dim)
 
 
-def _network_names() -> set:
-    """Names the network adds to the groups (network.py's extras and learning.py's *_VARS)."""
-    from . import learning   # lazy: learning does not import this module, but keep it light
-    names = set(_NETWORK_NAMES)
-    for attr in dir(learning):
-        if attr.endswith("_VARS") and isinstance(getattr(learning, attr), str):
-            for line in getattr(learning, attr).splitlines():
-                m = re.match(r"^\s*([A-Za-z_]\w*)\s*[:=]", line.split("#", 1)[0])
-                if m:
-                    names.add(m.group(1))
-    return names
-
-
 def load_all(namespace: dict, directory: Path | None = None) -> dict:
     """Load and validate every compartment file; returns name -> CompartmentFile.
 
     Besides each file on its own, checks that files combined into one group
-    (:data:`GROUPS`) do not define the same name.
+    (:data:`brian_segdend.contract.GROUPS`) do not define the same name.
     """
     files = {name: load_compartment(name, namespace, directory) for name in COMPARTMENTS}
-    for group, members in GROUPS.items():
+    for spec in GROUPS.values():
+        group = spec.label
         seen = {}
-        for member in members:
+        for member in spec.files:
             f = files[member]
             for var, lineno in sorted(f.lines.items(), key=lambda kv: kv[1]):
                 if var in seen:

@@ -52,7 +52,6 @@ Deviations from the paper
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -64,8 +63,11 @@ import brian2 as b2
 from brian2 import Hz, ms, second
 
 from . import learning as L
+from .contract import run_values, validation_namespace
 from .equations import EquationFileError, default_equation_dir, load_all
-from .network import build_group, build_hidden_layer, weight_recipe
+from .compiled import CompiledNetwork
+from .layers import Builder, hidden_layer, input_layer, projection
+from .network import weight_recipe
 from .params import ModelParams, ParameterError
 from .options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
 from .safeio import atomic_write_text, savefig_atomic
@@ -261,28 +263,32 @@ class Fig10Model:
         self.N = self.K * cfg.n_neurons
         self.record_conditions = record_conditions
         self.equation_dir = Path(equation_dir) if equation_dir else default_equation_dir()
-        ns_check = {k: getattr(p, k) * 1 for k in ("phi_max", "tau_s", "tau_L", "g_l", "g_b", "g_a", "g_d")}
-        ns_check.update(E_E=float(p.E_E), E_I=float(p.E_I), g_teach=1 / ms)
-        self.files = load_all(ns_check, self.equation_dir)   # validated before any codegen
+        self.files = load_all(validation_namespace(), self.equation_dir)   # validated before any codegen
         payload = {"fig10": cfg.build_key(), "dt": self.dt_ms, "record": record_conditions,
                    "files": {n: f.text for n, f in self.files.items()}, "brian2": b2.__version__,
                    "learning": [getattr(L, n) for n in L.__all__ if isinstance(getattr(L, n), str)]}
-        self.build_hash = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        if build_dir is None:
-            from .buildcache import build_root
-            build_dir = Path(build_root()) / f"fig10-{self.build_hash}"
-        self.build_dir = Path(build_dir)
-        self.timings = {}
-        self._built = False
+        self.compiled = CompiledNetwork("fig10", payload, build_dir)
         self._setup()
+
+    @property
+    def build_hash(self) -> str:
+        """Hash of everything that changes the generated code."""
+        return self.compiled.build_hash
+
+    @property
+    def build_dir(self) -> Path:
+        """The standalone project's folder."""
+        return self.compiled.build_dir
+
+    @property
+    def timings(self) -> dict:
+        """Seconds spent generating (``codegen_s``) and building (``build_s``)."""
+        return self.compiled.timings
 
     # ------------------------------------------------------------------ construction
     def _setup(self):
         p, cfg = self.params, self.cfg
-        from .buildcache import configure_compiler_cache
-        configure_compiler_cache()
-        from .buildcache import fresh_standalone_device
-        fresh_standalone_device(self.build_dir)
+        self.compiled.start()
         b2.defaultclock.dt = p.dt
         dt, steps = p.dt, self.steps
         # schedule arrays (names and meaning as in the training network) + stimulus schedules
@@ -292,54 +298,23 @@ class Fig10Model:
         ns = {f"sch_{k}": v for k, v in self.ta.items()}
         ns["RULE_UNIT"] = L.RULE_UNIT
         self.namespace = ns
-        self._shared_vars = []
-        objs = []
-        files = self.files
+        b = Builder(self.files, ns)
+        nb, na = cfg.n_basal, cfg.n_apical
 
-        def make_group(name, n, file_names, extra_eqs, events, method, threshold=None, reset=None, order=0):
-            """The training network's builder: equation files + extra lines + shared runtime parameters."""
-            g, rt = build_group(files, name, n, file_names, extra_eqs, events, method, ns,
-                                threshold=threshold, reset=reset, order=order)
-            self._shared_vars += [(g, k) for k in rt]
-            objs.append(g)
-            return g
-
-        end_events = {"end_f": "sch_end_f(t) > 0.5", "end_t": "sch_end_t(t) > 0.5"}
-        inp, kern = files["input_poisson"], files["kernel"]
-
-        # ---------------- afferents
-        self.basal_aff = make_group(
-            "basal_aff", self.N * cfg.n_basal, ["input_poisson", "kernel"],
-            "pixel = level*sch_basal(t) : 1\nlevel : 1 (constant)\nrng_seed : 1 (shared, constant)\n" + L.INPUT_VARS,
-            end_events, inp.directives["method"], threshold=inp.directives["threshold"],
-            reset=kern.directives["on_spike"])
-        self.basal_aff.run_regularly(L.INPUT_ACCUMULATE, when="after_groups", name="basal_aff_accumulate")
-        self.basal_aff.run_on_event("end_f", L.INPUT_END_F, when="after_resets", order=0)
-        self.apical_aff = make_group(
-            "apical_aff", self.N * cfg.n_apical, ["input_poisson"],
-            "pixel = level*sch_apical(t, protocol) : 1\nlevel : 1 (constant)\nprotocol : integer (constant)\n",
-            {}, inp.directives["method"], threshold=inp.directives["threshold"])
-
-        # ---------------- hidden-type neurons (as network.py builds a hidden layer)
-        d, s = build_hidden_layer(make_group, files, "hidden", self.N, end_events)
+        # ---------------- afferents, hidden-type neurons (as the training network builds them)
+        self.basal_aff = input_layer(b, "basal_aff", self.N * nb, "basal")
+        self.apical_aff = b.group("afferent", "apical_aff", self.N * na, {}, stimulus="apical")
+        d, s = hidden_layer(b, "hidden", self.N)
         self.dend, self.soma = d, s
 
         # ---------------- synapses: one private afferent bundle per neuron
-        nb, na = cfg.n_basal, cfg.n_apical
-        self.W = b2.Synapses(self.basal_aff, d,
-                             model="w : second\neta_w : 1 (shared, constant)\nP_w : second (shared, constant)",
-                             on_pre={"pre": files["hidden_basal"].directives["on_pre"], "learn": L.WEIGHT_UPDATE},
-                             on_event={"pre": "spike", "learn": "end_t"}, name="W_basal", namespace=ns)
-        self.W.connect(i=np.arange(self.N * nb), j=np.repeat(np.arange(self.N), nb))
-        self.W.learn.when = "after_resets"
-        self.W.learn.order = 2
-        self.Y = b2.Synapses(self.apical_aff, d, model="w : second",
-                             on_pre={"pre": files["hidden_apical"].directives["on_pre"]},
-                             on_event={"pre": "spike"}, name="Y_apical", namespace=ns)
-        self.Y.connect(i=np.arange(self.N * na), j=np.repeat(np.arange(self.N), na))
-        objs += [self.W, self.Y]
-        self._sizes = {"basal_aff": self.N * nb, "apical_aff": self.N * na, "hidden_dend": self.N,
-                       "hidden_soma": self.N, "W_basal": self.N * nb, "Y_apical": self.N * na}
+        self.W = projection(b, "W_basal", self.basal_aff, d, "W_hidden", self.files["hidden_basal"].directives["on_pre"],
+                            L.WEIGHT_UPDATE, i=np.arange(self.N * nb), j=np.repeat(np.arange(self.N), nb))
+        self.Y = projection(b, "Y_apical", self.apical_aff, d, "Y", self.files["hidden_apical"].directives["on_pre"],
+                            i=np.arange(self.N * na), j=np.repeat(np.arange(self.N), na))
+        self._shared_vars = b.shared
+        self.compiled.sizes.update(b.sizes)
+        objs = b.objects
 
         # ---------------- traces of the four conditions (for the protocol panel)
         self.state_mon = None
@@ -350,20 +325,12 @@ class Fig10Model:
             objs.append(self.state_mon)
 
         self.net = b2.Network(objs)
-        from .buildcache import apply_run_args_and_seed
-        apply_run_args_and_seed(self.basal_aff.variables["rng_seed"])
-        t0 = time.perf_counter()
-        self.net.run(self.steps * dt, namespace=ns)
-        self.timings["codegen_s"] = time.perf_counter() - t0
+        self.compiled.generate(self.net, self.steps * dt, ns, self.basal_aff.variables["rng_seed"])
 
     # ------------------------------------------------------------------ build and run
     def build(self):
         """Generate and compile the C++ project once (ccache makes a rebuild of unchanged code cheap)."""
-        if self._built:
-            return
-        from .buildcache import build_standalone
-        self.timings["build_s"] = build_standalone(self.build_dir, log=print)
-        self._built = True
+        self.compiled.build(log=print)
 
     def schedules(self, protocols=None) -> dict:
         """Per-step arrays of one trial: the learning schedule, basal on, apical (steps x K)."""
@@ -416,9 +383,8 @@ class Fig10Model:
         if np.any(basal_level > 1) or np.any(basal_level < 0):
             raise ParameterError(f"basal rates must lie in [0, phi_max = {phi_max} Hz]")
         eta = p.learning_rates[0] if cfg.eta is None else cfg.eta
-        plateau = L.plateau_offset_cdf(p.plateau_sd, p.plateau_max, p.dt)
-        rt = {"phi_max": p.phi_max, "tau_s": p.tau_s, "tau_L": p.tau_L, "g_l": p.g_l, "g_b": p.g_b,
-              "g_a": g_a / ms, "g_d": p.g_d, "E_E": float(p.E_E), "E_I": float(p.E_I), "g_teach": 1 / ms}
+        rt = run_values(p)
+        rt["g_a"] = g_a / ms
         values = [(g, k, rt[k]) for g, k in self._shared_vars]
         values += [
             (self.basal_aff, "level", basal_level),
@@ -430,43 +396,20 @@ class Fig10Model:
             (self.dend, "b", np.asarray(state["b"], float)),
             (self.dend, "eta_b", eta), (self.dend, "P_b", p.P_0),
             (self.Y, "w", state["w_apical"] * ms),
-            (self.soma, "plateau_variant", 1.0 if float(p.plateau_sd / ms) > 0 else 0.0),
-            (self.soma, "plateau_window", float(round(float(p.plateau_window / p.dt)))),
+            (self.soma, "plateau_variant", rt["plateau_variant"]),
+            (self.soma, "plateau_window", rt["plateau_window"]),
         ]
-        values += [(self.soma, f"pc{j}", float(plateau[j])) for j in range(L.N_PLATEAU_STEPS)]
-        run_args = {}
+        values += [(self.soma, f"pc{j}", float(rt["plateau_cdf"][j])) for j in range(L.N_PLATEAU_STEPS)]
         sched = self.schedules(protocols)
-        for name, ta in self.ta.items():
-            if ta not in b2.device.timed_arrays:
-                continue   # not read by any compiled code (Brian2 refuses to set it)
-            arr = np.ascontiguousarray(sched[name], dtype=float)
-            if arr.shape != ta.values.shape:
-                raise ValueError(f"schedule '{name}': shape {arr.shape}, the build needs {ta.values.shape}")
-            run_args[ta] = arr
-        for g, name, v in values:
-            self._check_size(g, name, v)
-            run_args[getattr(g, name)] = v
+        run_args = self.compiled.run_args(values, {ta: sched[name] for name, ta in self.ta.items()})
         self.build()
-        t0 = time.perf_counter()
-        from .buildcache import run_compiled
-        run_compiled(self.build_dir, run_args)
-        wall = time.perf_counter() - t0
+        wall = self.compiled.run(run_args)
         return self._read(state, wall)
 
     @staticmethod
     def _w_si(W_ms) -> np.ndarray:
         """Weights in ms -> the seconds the binary stores (changes are measured on these exact numbers)."""
         return np.asarray(W_ms, float) * float(ms)
-
-    def _check_size(self, g, name, v):
-        var = g.variables[name]
-        size = np.size(v)
-        if size == 1:
-            return
-        if getattr(var, "scalar", False):
-            raise ValueError(f"run argument {g.name}.{name} is shared; got an array of size {size}")
-        if size != self._sizes[g.name]:
-            raise ValueError(f"run argument {g.name}.{name}: expected {self._sizes[g.name]} values, got {size}")
 
     def _read(self, state, wall) -> dict:
         cfg = self.cfg

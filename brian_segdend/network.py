@@ -37,102 +37,27 @@ P factors, plateau variant, seed, weights, images) are passed at run time throug
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
+import gc
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import brian2 as b2
-from brian2 import Hz, ms, second
+import numpy as np
+from brian2 import ms, second
 
-from .equations import CompartmentFile, EquationFileError, load_all, default_equation_dir
-from .params import ModelParams, ParameterError, KERNEL_CUTOFF
-from .schedule import SCHEDULE_ARRAYS, ChunkSchedule, pack_chunk
-from . import learning as L
 from . import fastrng
+from . import learning as L
+from .compiled import CompiledNetwork, stop_function
+from .contract import run_values, validation_namespace
+from .equations import default_equation_dir, load_all
+from .layers import Builder, cutoff_statements, hidden_layer, input_layer, kernel_cutoffs, output_layer, projection
 from .learning import RULE_UNIT
+from .params import KERNEL_CUTOFF, ModelParams, ParameterError
+from .schedule import SCHEDULE_ARRAYS, ChunkSchedule
 
-__all__ = ["SegDendNetwork", "initial_weights", "weight_recipe", "build_group", "build_hidden_layer", "RULE_UNIT", "sigmoid"]
-
-# (shared, constant) runtime parameters of every group, by name -> unit
-_RUNTIME_UNITS = {
-    "phi_max": Hz, "tau_s": ms, "tau_L": ms, "g_l": 1 / ms, "g_b": 1 / ms, "g_a": 1 / ms,
-    "g_d": 1 / ms, "E_E": 1, "E_I": 1, "g_teach": 1 / ms, "test_reset": 1,
-}
-
-_RUNTIME_UNIT_STR = {"phi_max": "Hz", "tau_s": "second", "tau_L": "second", "g_l": "1/second",
-                     "g_b": "1/second", "g_a": "1/second", "g_d": "1/second", "E_E": "1", "E_I": "1",
-                     "g_teach": "1/second", "test_reset": "1"}
-
-
-def build_group(files: dict, name: str, n: int, file_names, extra_eqs: str, events: dict, method: str,
-                namespace: dict, threshold=None, reset=None, order=0):
-    """A NeuronGroup from equation files plus network-supplied lines.
-
-    The runtime parameters the code uses (:data:`_RUNTIME_UNITS` names) are declared as
-    ``(shared, constant)`` variables, so they are set per run through ``run_args``.
-    Returns the group and the list of those parameter names.
-    """
-    from brian2.utils.stringtools import get_identifiers
-    texts = [files[f].eq_text for f in file_names]
-    ids = get_identifiers("\n".join(texts) + "\n" + extra_eqs + " "
-                          + " ".join(v for f in file_names for v in files[f].directives.values())
-                          + " " + " ".join(events.values()))
-    rt = [k for k in _RUNTIME_UNITS if k in ids]
-    shared = "\n".join(f"{k} : {_RUNTIME_UNIT_STR[k]} (shared, constant)" for k in rt)
-    eqs = b2.Equations("\n".join(texts)) + b2.Equations(extra_eqs + "\n" + shared)
-    kwargs = dict(method=method, name=name, namespace=namespace, order=order,
-                  events=dict(events))   # NeuronGroup modifies the dict it is given
-    if threshold:
-        kwargs["threshold"] = threshold
-        if reset:
-            kwargs["reset"] = reset
-    try:
-        g = b2.NeuronGroup(n, eqs, **kwargs)
-    except Exception as e:
-        paths = ", ".join(str(files[f].path) for f in file_names)
-        raise EquationFileError(f"{paths}: Brian2 rejected the combined equations of group '{name}': {e}") from e
-    return g, rt
-
-
-@b2.implementation("cpp", """
-double stop_simulation(double flag) {
-    if (flag > 0.5) Network::_globally_stopped = true;
-    return flag;
-}
-""", headers=['"network.h"'])
-@b2.check_units(flag=1, result=1)
-def stop_simulation(flag):
-    """Ends a compiled run early (the chunk's idle tail). A no-op in runtime mode."""
-    return flag
-
-
-def build_hidden_layer(make_group, files: dict, name: str, n: int, end_events: dict):
-    """One layer of hidden neurons: the dendrite group (basal + apical files, order 0) and the
-    soma group (soma + kernel files, order 1), linked both ways, with the plateau and learning
-    code of :mod:`brian_segdend.learning`. ``make_group`` is a :func:`build_group` wrapper.
-    Returns (dendrites, somas)."""
-    soma_extra = "V_b : 1 (linked)\nV_a : 1 (linked)\n" + L.HIDDEN_SOMA_VARS
-    dend_extra = "E : Hz (linked)\nsbar : Hz (linked)\neta_b : 1 (shared, constant)\nP_b : second (shared, constant)\n"
-    d = make_group(f"{name}_dend", n, ["hidden_basal", "hidden_apical"], dend_extra,
-                   {"end_t": end_events["end_t"]}, files["hidden_basal"].directives["method"], order=0)
-    s_file = files["hidden_soma"]
-    s = make_group(f"{name}_soma", n, ["hidden_soma", "kernel"], soma_extra, end_events,
-                   s_file.directives["method"], threshold=s_file.directives["threshold"],
-                   reset=files["kernel"].directives["on_spike"], order=1)
-    s.V_b = b2.linked_var(d, "V_b")
-    s.V_a = b2.linked_var(d, "V_a")
-    d.E = b2.linked_var(s, "E")
-    d.sbar = b2.linked_var(s, "sbar")
-    s.run_regularly(L.HIDDEN_ACCUMULATE, when="after_groups", name=f"{name}_accumulate")
-    s.run_on_event("end_f", L.HIDDEN_END_F, when="after_resets", order=0)
-    s.run_on_event("end_t", L.HIDDEN_END_T, when="after_resets", order=0)
-    d.run_on_event("end_t", L.BIAS_UPDATE, when="after_resets", order=2)
-    return d, s
-
+__all__ = ["SegDendNetwork", "ChunkResult", "initial_weights", "weight_recipe", "RULE_UNIT", "sigmoid"]
 
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
@@ -187,11 +112,6 @@ def initial_weights(params: ModelParams, rng: np.random.Generator) -> dict:
                 Yk = Yk + scale * params.feedback_noise * Y_sd * rng.standard_normal(Yk.shape)
         Y.append(Yk)
     return {"W": W, "b": b, "Y": Y}
-
-
-# ----------------------------------------------------------------------------- helpers
-def _hash_build(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -272,10 +192,8 @@ class SegDendNetwork:
                           2 * int(round(float(params.phase_min / params.dt))))
         self.capacity = self.chunk_steps // min_example + 1
         self.equation_dir = Path(equation_dir) if equation_dir else default_equation_dir()
-        namespace = self._namespace_for_validation()
-        self.files = load_all(namespace, self.equation_dir)   # raises EquationFileError before any codegen
-        self.runtime_values = self._runtime_defaults(params)
-        self._built = False
+        self.files = load_all(validation_namespace(), self.equation_dir)   # EquationFileError before any codegen
+        self.runtime_values = run_values(params)
         self._n_runs = 0
         payload = {
             "sizes": params.layer_sizes, "dt": float(params.dt / ms), "steps": self.chunk_steps,
@@ -286,31 +204,25 @@ class SegDendNetwork:
             "compile_args": list(b2.prefs.codegen.cpp.extra_compile_args_gcc) + ["-funroll-loops"],
             "kernel": params.kernel if params.kernel == "exact" else [params.kernel, float(KERNEL_CUTOFF / ms)],
         }
-        self.build_hash = _hash_build(payload)
-        if build_dir is None:
-            from .buildcache import build_root
-            build_dir = Path(build_root()) / f"net-{self.build_hash}"
-        self.build_dir = Path(build_dir)
-        self.timings = {}
+        self.compiled = CompiledNetwork("net", payload, build_dir)
         self._setup()
 
+    @property
+    def build_hash(self) -> str:
+        """Hash of everything that changes the generated code."""
+        return self.compiled.build_hash
+
+    @property
+    def build_dir(self) -> Path:
+        """The standalone project's folder."""
+        return self.compiled.build_dir
+
+    @property
+    def timings(self) -> dict:
+        """Seconds spent generating (``codegen_s``) and building (``build_s``)."""
+        return self.compiled.timings
+
     # ------------------------------------------------------------------ parameters
-    def _namespace_for_validation(self) -> dict:
-        """Runtime parameters as seen by the equation-file checker (only their units matter)."""
-        return {k: 1.0 * u for k, u in _RUNTIME_UNITS.items()}
-
-    @staticmethod
-    def _runtime_defaults(p: ModelParams) -> dict:
-        plateau = L.plateau_offset_cdf(p.plateau_sd, p.plateau_max, p.dt)
-        return {
-            "phi_max": p.phi_max, "tau_s": p.tau_s, "tau_L": p.tau_L, "g_l": p.g_l, "g_b": p.g_b,
-            "g_a": p.g_a, "g_d": p.g_d, "E_E": float(p.E_E), "E_I": float(p.E_I), "g_teach": 1 / ms,
-            "eta": list(p.learning_rates), "eta_bias": list(p.bias_learning_rates),
-            "P_hidden": p.P_0, "P_output": p.P_1, "test_reset": float(bool(p.test_reset)),
-            "plateau_variant": 1.0 if float(p.plateau_sd / ms) > 0 else 0.0,
-            "plateau_window": float(p.plateau_window / p.dt), "plateau_cdf": plateau,
-        }
-
     def set_params(self, params: ModelParams):
         """Change runtime parameters (no recompile). Sizes and dt must not change."""
         if params.layer_sizes != self.params.layer_sizes or params.dt != self.params.dt:
@@ -321,7 +233,7 @@ class SegDendNetwork:
             raise ParameterError("set_params: the kernel is fixed by the build; make a new network")
         self.settle_steps = int(round(float(params.settle / params.dt)))
         self.params = params
-        self.runtime_values = self._runtime_defaults(params)
+        self.runtime_values = run_values(params)
 
     # ------------------------------------------------------------------ construction
     _active = None   # the network that currently owns Brian2's device (weak reference)
@@ -335,11 +247,9 @@ class SegDendNetwork:
             if hasattr(self, attr):
                 setattr(self, attr, None)
         self._released = True
-        import gc
         gc.collect()
 
     def _setup(self):
-        import weakref
         previous = SegDendNetwork._active() if SegDendNetwork._active is not None else None
         if previous is not None and previous is not self:
             previous.release()
@@ -347,15 +257,13 @@ class SegDendNetwork:
         self._released = False
         p = self.params
         if self.device_name == "cpp_standalone":
-            from .buildcache import fresh_standalone_device
-            fresh_standalone_device(self.build_dir, float_dtype=np.dtype(self.precision).type)
+            self.compiled.start(float_dtype=np.dtype(self.precision).type)
         else:
             b2.prefs.core.default_float_dtype = np.float64
             b2.device.reinit()
             b2.set_device("runtime")
             b2.prefs.codegen.target = "numpy"
             b2.prefs.core.stop_on_keyboard_interrupt = False   # Ctrl-C interrupts (see buildcache)
-        import gc
         gc.collect()   # after the device forgot the previous network's code objects: free their names
         b2.defaultclock.dt = p.dt
         dt = p.dt
@@ -365,104 +273,41 @@ class SegDendNetwork:
         self.images = b2.TimedArray(np.zeros((self.capacity, p.n_input)), dt=1 * second, name="stim_images")
         self.labels = b2.TimedArray(np.zeros(self.capacity), dt=1 * second, name="stim_labels")
         ns = {f"sch_{k}": v for k, v in self.ta.items()}
-        ns.update(stim_images=self.images, stim_labels=self.labels, RULE_UNIT=RULE_UNIT, stop_simulation=stop_simulation,
-                  kernel_cutoff=KERNEL_CUTOFF)
+        ns.update(stim_images=self.images, stim_labels=self.labels, RULE_UNIT=RULE_UNIT,
+                  stop_simulation=stop_function("stop_simulation"), kernel_cutoff=KERNEL_CUTOFF)
         truncated = p.kernel == "truncated"
         self.namespace = ns
-        self._shared_vars = []   # (group, name) of every (shared, constant) runtime parameter
-        objs = []
-
-        def make_group(name, n, file_names, extra_eqs, events, method, threshold=None, reset=None, order=0):
-            if threshold and self.dense:   # a source of synapses: return value of the dense kernels
-                extra_eqs = extra_eqs + "\ndense_ret : 1 (shared)\n"
-            if truncated:   # time of the last test reset: delayed cutoffs of earlier spikes are skipped
-                extra_eqs = extra_eqs + "\nt_reset : second\n"
-            events = dict(events, test_reset="sch_reset(t)*test_reset > 0.5")
-            g, rt = build_group(self.files, name, n, file_names, extra_eqs, events, method, ns,
-                                threshold=threshold, reset=reset, order=order)
-            self._shared_vars += [(g, r) for r in rt]
-            objs.append(g)
-            self._add_test_reset(g, truncated)
-            return g
-
-        end_events = {"end_f": "sch_end_f(t) > 0.5", "end_t": "sch_end_t(t) > 0.5"}
-        kern = self.files["kernel"]
-
-        # ---------------- input layer
-        inp_file = self.files["input_poisson"]
-        extra = ("pixel = stim_images(sch_ex(t)*second, i) : 1\nrng_seed : 1 (shared, constant)\n"
-                 "stop_flag : 1 (shared)\n" + L.INPUT_VARS)
-        self.input = make_group("input", p.n_input, ["input_poisson", "kernel"], extra, end_events,
-                                inp_file.directives["method"], threshold=inp_file.directives["threshold"],
-                                reset=kern.directives["on_spike"])
-        self.input.run_regularly(L.INPUT_ACCUMULATE, when="after_groups", name="input_accumulate")
-        self.input.run_on_event("end_f", L.INPUT_END_F, when="after_resets", order=0)
-        # stop the compiled run at the chunk's idle tail (no Python involved)
-        self.input.run_regularly("stop_flag = stop_simulation(sch_stop(t))", when="end", name="chunk_stop")
-
-        # ---------------- hidden layers
+        b = Builder(self.files, ns, dense=self.dense, truncated=truncated, test_reset=True)
+        self.dense_paths = b.dense_paths
+        self.input = input_layer(b, "input", p.n_input, "images", stop=True)
         self.dend, self.soma = [], []
         for k, n_h in enumerate(p.hidden):
-            d, s = build_hidden_layer(make_group, self.files, f"hidden{k}", n_h, end_events)
+            d, s = hidden_layer(b, f"hidden{k}", n_h)
             self.dend.append(d)
             self.soma.append(s)
-
-        # ---------------- output layer
-        od_extra = "E : Hz**2 (linked)\neta_b : 1 (shared, constant)\nP_b : second**2 (shared, constant)\n"
-        self.out_dend = make_group("output_dend", p.n_output, ["output_dendrite"], od_extra, {"end_t": end_events["end_t"]},
-                                   self.files["output_dendrite"].directives["method"], order=0)
-        os_file = self.files["output_soma"]
-        os_extra = """
-V_b : 1 (linked)
-label = int(stim_labels(sch_ex(t)*second) + 0.5) : integer (constant over dt)
-g_E = g_teach*sch_teach(t)*int(i == label) : 1/second
-g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
-""" + L.OUTPUT_SOMA_VARS
-        self.out_soma = make_group("output_soma", p.n_output, ["output_soma"], os_extra, end_events,
-                                   os_file.directives["method"], threshold=os_file.directives["threshold"], order=1)
-        self.out_soma.V_b = b2.linked_var(self.out_dend, "V_b")
-        self.out_dend.E = b2.linked_var(self.out_soma, "E")
-        self.out_soma.run_regularly(L.OUTPUT_ACCUMULATE, when="after_groups", name="output_accumulate")
-        self.out_soma.run_on_event("end_f", L.OUTPUT_END_F, when="after_resets", order=0)
-        self.out_soma.run_on_event("end_t", L.OUTPUT_END_T, when="after_resets", order=0)
-        self.out_dend.run_on_event("end_t", L.BIAS_UPDATE, when="after_resets", order=2)
+        self.out_dend, self.out_soma = output_layer(b, p.n_output)
 
         # ---------------- synapses
         spiking = [self.input] + self.soma
         targets = self.dend + [self.out_dend]
         self.W = []
-        self._n_syn = {}
         for k, (src, tgt) in enumerate(zip(spiking, targets)):
             on_pre_file = self.files["hidden_basal" if k < len(p.hidden) else "output_dendrite"]
-            P_unit = "second" if k < len(p.hidden) else "second**2"
-            S = self._projection(f"W{k}", src, tgt, f"w : second\neta_w : 1 (shared, constant)\nP_w : {P_unit} (shared, constant)",
-                                 on_pre_file.directives["on_pre"], L.WEIGHT_UPDATE, ns,
-                                 cutoff=self.cutoff_statements(on_pre_file, "on_pre_cutoff") if truncated else None)
-            S.connect()
-            self._n_syn[S.name] = len(src) * len(tgt)
-            self.W.append(S)
-            objs.append(S)
+            self.W.append(projection(b, f"W{k}", src, tgt, "W_hidden" if k < len(p.hidden) else "W_output",
+                                     on_pre_file.directives["on_pre"], L.WEIGHT_UPDATE,
+                                     cutoff=cutoff_statements(on_pre_file, "on_pre_cutoff") if truncated else None))
         self.Y = []
         symmetric = p.feedback in ("symmetric", "symmetric_noise")
+        apical = self.files["hidden_apical"]
         for k, d in enumerate(self.dend):
-            model = "w : second"
-            if symmetric:
-                model += "\neta_w : 1 (shared, constant)\nP_w : second**2 (shared, constant)"
-            S = self._projection(f"Y{k}", self.out_soma, d, model, self.files["hidden_apical"].directives["on_pre"],
-                                 L.FEEDBACK_UPDATE if symmetric else None, ns,
-                                 cutoff=(self.cutoff_statements(self.files["hidden_apical"], "on_pre_cutoff")
-                                         if truncated else None))
-            S.connect()
-            self._n_syn[S.name] = len(self.out_soma) * len(d)
-            self.Y.append(S)
-            objs.append(S)
+            self.Y.append(projection(b, f"Y{k}", self.out_soma, d, "Y_symmetric" if symmetric else "Y",
+                                     apical.directives["on_pre"], L.FEEDBACK_UPDATE if symmetric else None,
+                                     cutoff=cutoff_statements(apical, "on_pre_cutoff") if truncated else None))
         if truncated:   # each spiking group's own filtered train s (kernel.eqs) ends after the cutoff too
-            own = self.cutoff_statements(self.files["kernel"], "on_spike_cutoff")
-            for g in spiking:
-                S = b2.Synapses(g, g, on_pre=own, delay=KERNEL_CUTOFF, name=f"{g.name}_cutoff", namespace=ns)
-                S.connect(j="i")
-                self.dense_paths[f"{g.name}_cutoff.pre"] = "generic"
-                objs.append(S)
+            kernel_cutoffs(b, spiking)
+        self._shared_vars = b.shared
+        self.compiled.sizes.update(b.sizes)
+        objs = b.objects
 
         # ---------------- monitors
         self.mon_out_f = b2.EventMonitor(self.out_soma, "end_f", variables=["Vbar_f"], when="end", name="mon_out_f")
@@ -487,95 +332,10 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
         self.net = b2.Network(objs)
         self._dynamic_vars = self._collect_dynamic_vars()
         if self.device_name == "cpp_standalone":
-            from .buildcache import apply_run_args_and_seed
-            apply_run_args_and_seed(self.input.variables["rng_seed"], fast_rng=self.fast_rng)
-            t0 = time.perf_counter()
-            if self.fast_rng:
-                fastrng.use_header()
-                with fastrng.fast_rand():
-                    self.net.run(self.chunk_steps * dt, namespace=ns)
-            else:
-                self.net.run(self.chunk_steps * dt, namespace=ns)
-            self.timings["codegen_s"] = time.perf_counter() - t0
+            self.compiled.generate(self.net, self.chunk_steps * dt, ns, self.input.variables["rng_seed"],
+                                   fast_rng=self.fast_rng)
         else:
             self.net.store("start")
-
-
-    @staticmethod
-    def cutoff_statements(cfile, key):
-        """The truncated kernel's statements of ``cfile``'s directive ``key`` as code of a delayed
-        pathway: targets as ``_post`` names, each term applied only to spikes emitted after the
-        postsynaptic group's last test reset (``t_reset``; the spike was emitted at
-        ``t - kernel_cutoff``)."""
-        if key not in cfile.directives:
-            raise EquationFileError(f"{cfile.path}:1: kernel = 'truncated' needs the directive "
-                                    f"'#: {key} = ...' in this file")
-        gate = "int(t - kernel_cutoff > t_reset_post - 0.5*dt)"
-        out = []
-        for stmt in re.split(r"[;\n]", cfile.directives[key]):
-            stmt = stmt.strip()
-            if not stmt:
-                continue
-            target, op, expr = re.match(r"^([A-Za-z_]\w*)\s*([+\-*/]?=)\s*(.+)$", stmt).groups()
-            if not target.endswith("_post"):
-                target += "_post"
-            out.append(f"{target} {op} ({expr})*{gate}")
-        return "\n".join(out)
-
-    def _add_test_reset(self, g, truncated: bool):
-        """At the first step of each test example (schedule array ``reset``) with ``test_reset``
-        on, set every state variable with a differential equation of ``g`` to 0 before the step's
-        update (``start`` slot; the event is detected there too), as the original code clears
-        its layers before each test image. With the truncated kernel, ``t_reset`` records the time,
-        so that the delayed cutoffs of spikes from before the reset are skipped."""
-        names = [n for n, eq in g.equations.items() if eq.type == "differential equation"]
-        code = [f"{n} = {n}*0" for n in names]
-        if truncated:
-            code.append("t_reset = t")
-        if not code:
-            return
-        g.thresholder["test_reset"].when = "start"
-        g.thresholder["test_reset"].order = -1
-        g.run_on_event("test_reset", "\n".join(code), when="start", order=0)
-
-    def _projection(self, name, src, tgt, model, on_pre, learn, ns, cutoff=None):
-        """All-to-all Synapses ``name`` from ``src`` to ``tgt``: spike delivery ``on_pre`` and, if
-        ``learn`` is given, that weight update on the source's ``end_t`` event (after the errors,
-        ``after_resets`` order 2). With ``self.dense``, each of the two that has the form
-        :mod:`brian_segdend.dense` handles runs as one contiguous loop per presynaptic neuron;
-        the other keeps Brian2's generic pathway. ``self.dense_paths`` records which.
-        ``cutoff`` (truncated kernel): statements of a second pathway, delayed by
-        :data:`~brian_segdend.params.KERNEL_CUTOFF`, always Brian2's generic one."""
-        from . import dense as D
-        plan_pre = D.delivery_plan(on_pre, tgt) if self.dense else None
-        plan_learn = D.learning_plan(learn, model, src, tgt, ns) if (self.dense and learn is not None) else None
-        pathways, events = {}, {}
-        if plan_pre is None:
-            pathways["pre"], events["pre"] = on_pre, "spike"
-        if learn is not None and plan_learn is None:
-            pathways["learn"], events["learn"] = learn, "end_t"
-        delay = None
-        if cutoff is not None:
-            pathways["cutoff"], events["cutoff"] = cutoff, "spike"
-            delay = {"cutoff": KERNEL_CUTOFF}
-            self.dense_paths[f"{name}.cutoff"] = "generic"
-        S = b2.Synapses(src, tgt, model=model, on_pre=pathways or None, on_event=events or "spike",
-                        delay=delay, name=name, namespace=ns)
-        if "learn" in pathways:
-            S.learn.when = "after_resets"
-            S.learn.order = 2
-        if plan_pre is not None:
-            ns[f"dense_pre_{name}"] = D.make_delivery_function(f"dense_pre_{name}", S, src, tgt, plan_pre)
-            src.run_regularly(f"dense_ret = dense_pre_{name}(t)", when="synapses", name=f"{name}_dense_pre")
-        if plan_learn is not None:
-            ns[f"dense_learn_{name}"] = D.make_learning_function(f"dense_learn_{name}", S, src, tgt, plan_learn,
-                                                                 ns, "end_t")
-            src.run_regularly(f"dense_ret = dense_learn_{name}(t)", when="after_resets", order=2,
-                              name=f"{name}_dense_learn")
-        self.dense_paths[f"{name}.pre"] = "generic" if "pre" in pathways else "dense"
-        if learn is not None:
-            self.dense_paths[f"{name}.learn"] = "generic" if "learn" in pathways else "dense"
-        return S
 
     def _collect_dynamic_vars(self):
         """(group, name) of every state variable with a differential equation (carried between chunks)."""
@@ -593,11 +353,8 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
         ``log`` receives a line before a first build in this folder and its time after
         (``None``: silent).
         """
-        if self.device_name != "cpp_standalone" or self._built:
-            return
-        from .buildcache import build_standalone
-        self.timings["build_s"] = build_standalone(self.build_dir, log=log)
-        self._built = True
+        if self.device_name == "cpp_standalone":
+            self.compiled.build(log=log)
 
     # ------------------------------------------------------------------ running
     def _runtime_param_values(self) -> dict:
@@ -658,15 +415,8 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
         t0 = time.perf_counter()
         if self.device_name == "cpp_standalone":
             self.build()
-            # Brian2 refuses run_args for TimedArrays no code reads (e.g. sch_to_end without hidden layers)
-            run_args = {k: v for k, v in values.items()
-                        if not isinstance(k, b2.TimedArray) or k in b2.device.timed_arrays}
-            for g, name, v in assignments:
-                view = getattr(g, name)
-                self._check_size(g, name, v)
-                run_args[view] = v
-            from .buildcache import run_compiled
-            run_compiled(self.build_dir, run_args)
+            # (Brian2 refuses run_args for TimedArrays no code reads, e.g. sch_to_end without hidden layers)
+            self.compiled.run(self.compiled.run_args(assignments, values))
         else:
             self.net.restore("start")
             self._runtime_set_timedarrays(values)
@@ -695,17 +445,6 @@ g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
             if ta.values.shape != arr.shape:
                 raise ValueError(f"TimedArray {ta.name}: shape {arr.shape} != {ta.values.shape}")
             ta.values[...] = arr
-
-    def _check_size(self, g, name, v):
-        var = g.variables[name]
-        size = np.size(v)
-        if size == 1:
-            return
-        expected = self._n_syn[g.name] if isinstance(g, b2.Synapses) else len(g)
-        if getattr(var, "scalar", False):
-            raise ValueError(f"run argument {g.name}.{name} is shared; got an array of size {size}")
-        if size != expected:
-            raise ValueError(f"run argument {g.name}.{name}: expected {expected} values, got {size}")
 
     @staticmethod
     def _flat(M, S):

@@ -28,6 +28,8 @@ import numpy as np
 from brian2 import Hz, ms, Quantity
 from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimension_mismatch, get_dimensions
 
+from .contract import QUANTITY_FIELDS
+
 __all__ = ["ModelParams", "ParameterError", "default_learning_rates", "FEEDBACK_VARIANTS", "RATE_PRESETS",
            "DEFAULT_RATES", "KERNELS", "KERNEL_CUTOFF", "is_number", "is_integer", "layer_sizes_tuple"]
 
@@ -110,16 +112,6 @@ def default_learning_rates(n_hidden_layers: int) -> tuple[float, ...]:
         return table[n_hidden_layers]
     # Not in the paper: reuse the two-hidden-layer rates for the extra layers.
     return (0.23,) * n_hidden_layers + (0.12,)
-
-
-# name -> (unit, lower bound, lower inclusive?)  for scalar quantities
-_UNITS = {
-    "dt": ms, "phi_max": Hz, "tau_s": ms, "tau_L": ms, "settle": ms,
-    "g_l": 1 / ms, "g_b": 1 / ms, "g_a": 1 / ms, "g_d": 1 / ms,
-    "phase_min": ms, "wald_mean": ms, "wald_scale": ms,
-    "test_duration": ms, "plateau_sd": ms, "plateau_max": ms, "plateau_window": ms,
-}
-
 
 
 def _rate_tuple(name: str, value):
@@ -253,7 +245,7 @@ class ModelParams:
     # --------------------------------------------------------------- validation
     def validate(self) -> "ModelParams":
         """Check types, units, ranges and relations; raise ParameterError naming the field."""
-        for name, unit in _UNITS.items():
+        for name, unit in QUANTITY_FIELDS.items():
             value = getattr(self, name)
             if not (isinstance(value, Quantity) and np.ndim(value) == 0) and not is_number(value):
                 raise ParameterError(f"parameter '{name}': expected a scalar quantity in {unit}, got {value!r}")
@@ -270,7 +262,7 @@ class ModelParams:
                 raise ParameterError(f"parameter '{name}': must not be negative, got {value!r}")
         for name in ("dt", "phi_max", "tau_s", "tau_L", "g_l", "phase_min", "test_duration",
                      "plateau_window"):
-            if float(getattr(self, name) / _UNITS[name]) <= 0:
+            if float(getattr(self, name) / QUANTITY_FIELDS[name]) <= 0:
                 raise ParameterError(f"parameter '{name}': must be positive, got {getattr(self, name)!r}")
         for name in ("g_l", "g_b", "g_a", "g_d"):
             if getattr(self, name) > MAX_CONDUCTANCE:
@@ -369,14 +361,14 @@ class ModelParams:
             raise ParameterError(f"{source}: unknown parameter(s) {unknown}; known: {sorted(known)}")
         kwargs = {}
         for key, value in values.items():
-            if key in _UNITS and not isinstance(value, Quantity):
+            if key in QUANTITY_FIELDS and not isinstance(value, Quantity):
                 if not is_number(value):
-                    raise ParameterError(f"{source}: parameter '{key}' must be a number (in {_UNITS[key]}), "
+                    raise ParameterError(f"{source}: parameter '{key}' must be a number (in {QUANTITY_FIELDS[key]}), "
                                          f"got {value!r}")
                 try:
-                    value = float(value) * _UNITS[key]
+                    value = float(value) * QUANTITY_FIELDS[key]
                 except (TypeError, ValueError):
-                    raise ParameterError(f"{source}: parameter '{key}' must be a number (in {_UNITS[key]}), got {value!r}") from None
+                    raise ParameterError(f"{source}: parameter '{key}' must be a number (in {QUANTITY_FIELDS[key]}), got {value!r}") from None
             kwargs[key] = value
         try:
             return cls(**kwargs)
@@ -388,11 +380,11 @@ class ModelParams:
         out = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name in _UNITS:
-                v = float(v / _UNITS[f.name])
+            if f.name in QUANTITY_FIELDS:
+                v = float(v / QUANTITY_FIELDS[f.name])
             elif isinstance(v, tuple):
                 v = list(v)
             out[f.name] = v
         out["learning_rates"] = list(self.learning_rates)
-        out["units"] = {k: str(u) for k, u in _UNITS.items()}
+        out["units"] = {k: str(u) for k, u in QUANTITY_FIELDS.items()}
         return out

@@ -14,7 +14,6 @@ kappa(t_n - t_{n0+1}): zero up to and including step n0+1, then kappa(dt), kappa
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -24,7 +23,8 @@ from brian2 import Hz, ms, second
 from brian2.devices.device import reset_device
 
 from brian_segdend import equations
-from brian_segdend.network import SegDendNetwork, build_group
+from brian_segdend.contract import run_values, validation_namespace
+from brian_segdend.layers import build_group, cutoff_statements
 from brian_segdend.params import ModelParams, KERNEL_CUTOFF
 
 
@@ -50,9 +50,9 @@ def runtime_numpy():
 P = ModelParams(hidden=(5,), n_input=8, n_output=3)
 
 
-def namespace(p: ModelParams = P) -> dict:
+def namespace() -> dict:
     """The namespace the network validates the files with."""
-    return SegDendNetwork._namespace_for_validation(SimpleNamespace(params=p))
+    return validation_namespace()
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def make(files, name, n, file_names, extra="", threshold=None, reset=None, p=P, 
     method = method or files[file_names[0]].directives["method"]
     g, rt = build_group(files, name, n, file_names, extra, {}, method, {},
                         threshold=threshold, reset=reset)
-    values = SegDendNetwork._runtime_defaults(p)
+    values = run_values(p)
     values.update(overrides)
     for r in rt:
         setattr(g, r, values[r])
@@ -261,7 +261,7 @@ def test_truncated_own_filtered_train(files):
              threshold=f"abs(t - {n0}*dt) < 0.5*dt", reset=files["kernel"].directives["on_spike"],
              method="exact")
     g.t_reset = -1 * second
-    S = b2.Synapses(g, g, on_pre=SegDendNetwork.cutoff_statements(files["kernel"], "on_spike_cutoff"),
+    S = b2.Synapses(g, g, on_pre=cutoff_statements(files["kernel"], "on_spike_cutoff"),
                     delay=KERNEL_CUTOFF, namespace={"kernel_cutoff": KERNEL_CUTOFF})
     S.connect(j="i")
     start = b2.StateMonitor(g, "s", record=0, when="start")
@@ -294,7 +294,7 @@ def test_truncated_dendritic_cascade(files, dendrite, file_names, var):
     src = b2.SpikeGeneratorGroup(1, [0], [n0] * ms)
     S = b2.Synapses(src, d, model="w : second",
                     on_pre={"pre": f.directives["on_pre"],
-                            "cutoff": SegDendNetwork.cutoff_statements(f, "on_pre_cutoff")},
+                            "cutoff": cutoff_statements(f, "on_pre_cutoff")},
                     delay={"cutoff": KERNEL_CUTOFF}, namespace={"kernel_cutoff": KERNEL_CUTOFF})
     S.connect()
     S.w = w * ms
@@ -312,7 +312,7 @@ def test_truncated_cutoff_skips_spikes_before_a_test_reset(files):
     g = make(files, "own_kernel_reset", 1, ["kernel"], "t_reset : second",
              threshold="abs(t - 3*dt) < 0.5*dt", reset=files["kernel"].directives["on_spike"],
              method="exact")
-    S = b2.Synapses(g, g, on_pre=SegDendNetwork.cutoff_statements(files["kernel"], "on_spike_cutoff"),
+    S = b2.Synapses(g, g, on_pre=cutoff_statements(files["kernel"], "on_spike_cutoff"),
                     delay=KERNEL_CUTOFF, namespace={"kernel_cutoff": KERNEL_CUTOFF})
     S.connect(j="i")
     g.run_regularly("k_L = k_L*int(abs(t - 8*dt) > 0.5*dt)\nk_s = k_s*int(abs(t - 8*dt) > 0.5*dt)\n"

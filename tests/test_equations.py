@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -25,7 +24,8 @@ import brian2 as b2
 from brian2 import ms
 
 from brian_segdend import equations
-from brian_segdend.equations import COMPARTMENTS, EquationFileError, default_equation_dir
+from brian_segdend.contract import COMPARTMENTS, validation_namespace
+from brian_segdend.equations import EquationFileError, default_equation_dir
 from brian_segdend.network import SegDendNetwork, initial_weights
 from brian_segdend.params import ModelParams
 from brian_segdend.schedule import pack_chunk
@@ -35,8 +35,8 @@ SRC = default_equation_dir()
 NAMES = list(COMPARTMENTS)
 
 
-def namespace(p: ModelParams = P) -> dict:
-    return SegDendNetwork._namespace_for_validation(SimpleNamespace(params=p))
+def namespace() -> dict:
+    return validation_namespace()
 
 
 def copy_files(dst: Path) -> Path:
