@@ -14,7 +14,7 @@ the input threshold and profiling):
               ccache (fresh folder, ccache on, after a priming build)
 ``train``     training examples/s at the paper's phase lengths, 784-10, 784-500-10, 784-500-100-10
 ``test``      test images/s at 250 ms per image, 784-500-10
-``numpy``     the plain NumPy reference (benchmarks/numpy_reference.py), 784-500-10, one thread
+``numpy``     the plain NumPy reference (brian_segdend/model/numpy_reference.py), 784-500-10, one thread
 ``runtime``   Brian2 runtime device (numpy target), 784-500-10, a few examples
 ``scaling``   cost vs hidden size (100, 500, 1000, 2000) and input rate (x0.5, x1, x2), with
               synaptic events counted by the NumPy reference on the same images
@@ -57,7 +57,7 @@ BRIAN2_DEFAULT_FLAGS = ["-w", "-O3", "-ffast-math", "-fno-finite-math-only", "-m
 
 # =============================================================================== worker side
 def _params(hidden, **changes):
-    from brian_segdend.params import ModelParams
+    from brian_segdend.model.params import ModelParams
     return ModelParams(hidden=tuple(hidden), **changes)
 
 
@@ -70,7 +70,7 @@ def _equation_dir(variant: str | None) -> str | None:
     independent draws: the second draw and exp are skipped in ~80% of steps)."""
     if not variant:
         return None
-    from brian_segdend.equations import default_equation_dir
+    from brian_segdend.model.equations import default_equation_dir
     d = Path(tempfile.mkdtemp(prefix="bench-eqs-"))
     for f in Path(default_equation_dir()).glob("*.eqs"):
         shutil.copy(f, d / f.name)
@@ -102,7 +102,7 @@ def _network(spec: dict):
             k["profile"] = True
             return orig(self, *a, **k)
         b2.Network.run = run
-    from brian_segdend.network import SegDendNetwork
+    from brian_segdend.model.network import SegDendNetwork
     p = _params(spec["hidden"])
     kw = {}
     if spec.get("device", "cpp_standalone") == "cpp_standalone":
@@ -121,7 +121,7 @@ def _network(spec: dict):
 
 
 def _data(n, seed=0, train=True, scale=1.0):
-    from brian_segdend.data import load_mnist
+    from brian_segdend.training.data import load_mnist
     d = load_mnist()
     rng = np.random.default_rng(seed)
     X, Y = (d.train_images, d.train_labels) if train else (d.test_images, d.test_labels)
@@ -133,7 +133,7 @@ def _data(n, seed=0, train=True, scale=1.0):
 
 
 def _lengths(n, seed, p):
-    from brian_segdend.schedule import phase_lengths
+    from brian_segdend.model.schedule import phase_lengths
     from brian2 import ms
     return phase_lengths(n, np.random.default_rng(seed), int(round(float(p.phase_min / p.dt))),
                          float(p.wald_mean / p.dt), float(p.wald_scale / p.dt))
@@ -157,8 +157,8 @@ def w_build(spec):
 
 def w_train(spec):
     """Training chunks of n_examples each (phase lengths as in the paper); repeats."""
-    from brian_segdend.network import initial_weights
-    from brian_segdend.schedule import pack_chunk
+    from brian_segdend.model.network import initial_weights
+    from brian_segdend.model.schedule import pack_chunk
     t0 = time.perf_counter()
     net, p = _network(spec)
     net.build()
@@ -191,8 +191,8 @@ def w_train(spec):
 
 def w_test(spec):
     """classify() at test_duration 250 ms; repeats of n images."""
-    from brian_segdend.network import initial_weights
-    from brian_segdend.train import classify
+    from brian_segdend.model.network import initial_weights
+    from brian_segdend.training.train import classify
     import brian2 as b2
     net, p = _network(spec)
     net.build()
@@ -212,9 +212,8 @@ def w_test(spec):
 
 def w_numpy(spec):
     """The NumPy reference: training examples/s and spike counts."""
-    sys.path.insert(0, str(HERE))
-    from numpy_reference import NumpyNetwork
-    from brian_segdend.network import initial_weights
+    from brian_segdend.model.numpy_reference import NumpyNetwork
+    from brian_segdend.model.network import initial_weights
     p = _params(spec["hidden"])
     n = spec["n_examples"]
     x, y = _data(n * spec["repeats"], seed=1, scale=spec.get("scale", 1.0))
@@ -239,8 +238,8 @@ def w_numpy(spec):
 
 def w_runtime(spec):
     """Brian2 runtime device (numpy target); first run includes runtime code generation."""
-    from brian_segdend.network import initial_weights
-    from brian_segdend.schedule import pack_chunk
+    from brian_segdend.model.network import initial_weights
+    from brian_segdend.model.schedule import pack_chunk
     import brian2 as b2
     net, p = _network(dict(spec, device="runtime"))
     if spec.get("target"):
@@ -262,8 +261,8 @@ def w_runtime(spec):
 
 def w_start(spec):
     """Parameter-only change on a built network: a tiny chunk (one example) with new eta/g_a."""
-    from brian_segdend.network import initial_weights
-    from brian_segdend.schedule import pack_chunk
+    from brian_segdend.model.network import initial_weights
+    from brian_segdend.model.schedule import pack_chunk
     from brian2 import ms
     net, p = _network(spec)
     net.build()
@@ -284,11 +283,11 @@ def w_start(spec):
 
 def w_memory(spec):
     """A real full-MNIST training run (train_run, 60,000 examples) stopped after one chunk."""
-    from brian_segdend.train import TrainConfig, train_run
+    from brian_segdend.training.train import TrainConfig, train_run
     out_dir = tempfile.mkdtemp(prefix="bench-mem-")
     os.environ["BRIAN_SEGDEND_BUILD_DIR"] = spec["build_root"]
     if spec.get("prebuild_only"):       # compile in a separate process: the compiler must not count
-        from brian_segdend.network import SegDendNetwork
+        from brian_segdend.model.network import SegDendNetwork
         SegDendNetwork(_params([500]), chunk_steps=spec["chunk_steps"]).build()
         return {}
     cfg = TrainConfig(hidden=(500,), train_size=60_000, test_size=spec.get("test_size", 10), epochs=1,

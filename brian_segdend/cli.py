@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from .options import (OneLineParser, fail, float_list, int_list, nonneg_float, positive_float, positive_int,
+from .training.options import (OneLineParser, fail, float_list, int_list, nonneg_float, positive_float, positive_int,
                       seed_int)
 
 __all__ = ["main", "train_parser", "config_from_args"]
@@ -44,7 +44,7 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
                     help="bias learning rates bottom to top (default: equal to the weight learning rates)")
     ap.add_argument("--rates", choices=["table1", "kernel"],
                     help="default learning rates when --eta is not given: Table 1 as printed, or x 0.25 "
-                         "(consistent with the exact kernel's area; see brian_segdend.params.RATE_PRESETS)")
+                         "(consistent with the exact kernel's area; see brian_segdend.model.params.RATE_PRESETS)")
     ap.add_argument("--kernel", choices=["exact", "truncated"],
                     help="synaptic kernel: exact (default) or cut after 10 ms as in the original code (own build)")
     ap.add_argument("--init-weight-scale", type=positive_float,
@@ -67,11 +67,11 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
 
 
 def config_from_args(args) -> "TrainConfig":
-    from .train import TrainConfig, load_config_file
+    from .training.train import TrainConfig, load_config_file
     values = load_config_file(args.config) if args.config else {}
     model = values.pop("model", None) or {}
     if not isinstance(model, dict):
-        from .params import ParameterError
+        from .model.params import ParameterError
         raise ParameterError(f"{args.config}: parameter 'model': must be a table of model parameters, got {model!r}")
     model = dict(model)
     direct = {"hidden": args.hidden, "train_size": args.train_size, "test_size": args.test_size,
@@ -130,7 +130,7 @@ def _restore_signal_handlers(previous):
 
 
 def cmd_train(argv) -> int:
-    from .train import train_run
+    from .training.train import train_run
     args = train_parser().parse_args(argv)
     config = config_from_args(args)
     res = train_run(config, resume=args.resume, force=args.force)
@@ -148,7 +148,7 @@ def cmd_main(argv) -> int:
     ap.add_argument("--seed", type=seed_int, default=1)
     ap.add_argument("--skip-fig10", action="store_true")
     args = ap.parse_args(argv)
-    from .train import TrainConfig, train_run
+    from .training.train import TrainConfig, train_run
     out = Path(args.out)
     t0 = time.perf_counter()
     cfg = TrainConfig(hidden=(500,), train_size=args.train_size, test_size=args.test_size, epochs=1,
@@ -158,7 +158,7 @@ def cmd_main(argv) -> int:
                f"{100 * res['initial_test_error']:.1f}% before, {100 * res['final_test_error']:.1f}% after "
                f"({res['examples_per_second']:.0f} training examples/s) -> {out / 'train'}"]
     if not args.skip_fig10:
-        from . import fig10
+        from .studies import fig10
         fig10.main(["--out", str(out / "fig10"), "--seed", str(args.seed)])
         import json
         f = json.loads((out / "fig10" / "fig10.json").read_text())["conditions"]
@@ -174,7 +174,7 @@ def cmd_data(argv) -> int:
                                  description="Summary of the MNIST data the loader finds.")
     ap.add_argument("--data", help="directory of IDX files (default: $BRIAN_SEGDEND_MNIST or the embedded copy)")
     args = ap.parse_args(argv)
-    from .data import load_mnist
+    from .training.data import load_mnist
     print(load_mnist(source=args.data).summary())
     return 0
 
@@ -187,7 +187,7 @@ def cmd_cache(argv) -> int:
     ap.add_argument("--unused-days", type=float, metavar="N",
                     help="with --clean: only folders not built or run for N days")
     args = ap.parse_args(argv)
-    from .buildcache import build_root, cache_report, clean_cache
+    from .standalone.buildcache import build_root, cache_report, clean_cache
     if args.unused_days is not None and not (args.unused_days >= 0):
         ap.error("--unused-days: must be a number >= 0")
     root = build_root(create=False)
@@ -218,13 +218,13 @@ def _delegate(module: str, func: str = "main"):
 COMMANDS = {
     "main": cmd_main,
     "train": cmd_train,
-    "fig10": _delegate("brian_segdend.fig10"),
-    "compare": _delegate("brian_segdend.compare"),
-    "compare-mnist": _delegate("brian_segdend.compare_mnist"),
+    "fig10": _delegate("brian_segdend.studies.fig10"),
+    "compare": _delegate("brian_segdend.studies.compare"),
+    "compare-mnist": _delegate("brian_segdend.studies.compare_mnist"),
     "data": cmd_data,
     "cache": cmd_cache,
-    "sweep": _delegate("brian_segdend.sweep"),
-    "paper": _delegate("brian_segdend.fig6", "paper_main"),
+    "sweep": _delegate("brian_segdend.studies.sweep"),
+    "paper": _delegate("brian_segdend.studies.fig6", "paper_main"),
 }
 
 
@@ -244,11 +244,11 @@ def main(argv=None) -> int:
 
 
 def _run_command(argv) -> int:
-    from .equations import EquationFileError
-    from .params import ParameterError
-    from .train import TrainingError
-    from .data import DataError
-    from .buildcache import BuildError
+    from .model.equations import EquationFileError
+    from .model.params import ParameterError
+    from .training.train import TrainingError
+    from .training.data import DataError
+    from .standalone.buildcache import BuildError
     try:
         return COMMANDS[argv[0]](argv[1:])
     except (ParameterError, EquationFileError) as e:

@@ -18,11 +18,11 @@ import numpy as np
 from brian2 import ms
 import pytest
 
-from brian_segdend import buildcache
-from brian_segdend.buildcache import BUILD_MARKER, BuildError, BuildWarning, check_build
-from brian_segdend.network import SegDendNetwork, initial_weights
-from brian_segdend.params import ModelParams
-from brian_segdend.schedule import pack_chunk
+from brian_segdend.standalone import buildcache
+from brian_segdend.standalone.buildcache import BUILD_MARKER, BuildError, BuildWarning, check_build
+from brian_segdend.model.network import SegDendNetwork, initial_weights
+from brian_segdend.model.params import ModelParams
+from brian_segdend.model.schedule import pack_chunk
 
 pytestmark = pytest.mark.slow
 

@@ -1,8 +1,8 @@
 """The equation files themselves, simulated with Brian2's runtime device (numpy target).
 
-Groups are made exactly as the network makes them (:func:`brian_segdend.network.build_group`
-on the files returned by :func:`brian_segdend.equations.load_all`), with the runtime
-parameters taken from :class:`ModelParams` (MODEL.md's Table 1).
+Groups are made exactly as the network makes them (:func:`brian_segdend.model.network.build_group`
+on the files returned by :func:`brian_segdend.model.equations.load_all`), with the runtime
+parameters taken from :class:`ModelParams` (docs/MODEL.md's Table 1).
 
 Step alignment (Brian2 runs, in every step n at time t_n = n dt: state update from t_n to
 t_{n+1}, thresholds, synaptic events, resets). A spike emitted at step n0 -- by a
@@ -22,10 +22,10 @@ import brian2 as b2
 from brian2 import Hz, ms, second
 from brian2.devices.device import reset_device
 
-from brian_segdend import equations
-from brian_segdend.contract import run_values, validation_namespace
-from brian_segdend.layers import build_group, cutoff_statements
-from brian_segdend.params import ModelParams, KERNEL_CUTOFF
+from brian_segdend.model import equations
+from brian_segdend.model.contract import run_values, validation_namespace
+from brian_segdend.model.layers import build_group, cutoff_statements
+from brian_segdend.model.params import ModelParams, KERNEL_CUTOFF
 
 
 # ----------------------------------------------------------------------------- device
@@ -74,7 +74,7 @@ def make(files, name, n, file_names, extra="", threshold=None, reset=None, p=P, 
 
 
 def kappa(t, p=P):
-    """MODEL.md's kernel in 1/ms, t in ms (numbers); zero for t < 0."""
+    """docs/MODEL.md's kernel in 1/ms, t in ms (numbers); zero for t < 0."""
     tL, ts = float(p.tau_L / ms), float(p.tau_s / ms)
     t = np.asarray(t, float)
     return np.where(t >= 0, (np.exp(-t / tL) - np.exp(-t / ts)) / (tL - ts), 0.0)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from brian2 import ms
 
-from brian_segdend.diehl_cook import (N_INPUT, DiehlCookNetwork, DiehlCookParams, assign_labels, classify,
+from brian_segdend.studies.diehl_cook import (N_INPUT, DiehlCookNetwork, DiehlCookParams, assign_labels, classify,
                                       load_equation_file, train_and_test)
 
 SHORT = DiehlCookParams(t_present=100 * ms, t_rest=50 * ms)   # runtime parameters: same binary as default
@@ -80,7 +80,7 @@ def test_smoke_training_changes_weights_and_theta(mnist, tmp_path, monkeypatch):
 
 
 def _compare_module():
-    from brian_segdend import compare_mnist
+    from brian_segdend.studies import compare_mnist
     return compare_mnist
 
 

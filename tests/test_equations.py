@@ -3,7 +3,7 @@
 A mutation table is generated systematically from copies of the shipped files (delete each
 equation or directive line in turn, misspell each defined and each used name, change each
 declared unit, unbalance each right-hand side, ...). Every mutation must be rejected by
-:func:`brian_segdend.equations.load_all` -- in Python, before Brian2 generates or compiles
+:func:`brian_segdend.model.equations.load_all` -- in Python, before Brian2 generates or compiles
 anything -- with a message that starts with the mutated file's path and a line number.
 A few are also fed to :class:`SegDendNetwork` to check that nothing is compiled.
 
@@ -23,12 +23,12 @@ import pytest
 import brian2 as b2
 from brian2 import ms
 
-from brian_segdend import equations
-from brian_segdend.contract import COMPARTMENTS, validation_namespace
-from brian_segdend.equations import EquationFileError, default_equation_dir
-from brian_segdend.network import SegDendNetwork, initial_weights
-from brian_segdend.params import ModelParams
-from brian_segdend.schedule import pack_chunk
+from brian_segdend.model import equations
+from brian_segdend.model.contract import COMPARTMENTS, validation_namespace
+from brian_segdend.model.equations import EquationFileError, default_equation_dir
+from brian_segdend.model.network import SegDendNetwork, initial_weights
+from brian_segdend.model.params import ModelParams
+from brian_segdend.model.schedule import pack_chunk
 
 P = ModelParams(hidden=(5,), n_input=8, n_output=3)
 SRC = default_equation_dir()

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from brian2 import ms
 
-from brian_segdend.fig10 import (CONDITIONS, Fig10Config, Fig10Model, _parser, config_from_args,
+from brian_segdend.studies.fig10 import (CONDITIONS, Fig10Config, Fig10Model, _parser, config_from_args,
                                  make_protocols, per_neuron, run_experiment, write_outputs)
-from brian_segdend.params import ModelParams, ParameterError
+from brian_segdend.model.params import ModelParams, ParameterError
 
 pytestmark = pytest.mark.slow
 
@@ -171,6 +171,6 @@ def test_json_records_the_effective_parameters(fig10):
     assert p["eta_hidden"] == params.learning_rates[0]
     assert "hidden" not in p and "test_duration" not in p
     changed = Fig10Config(**{**SMALL, "g_a": 0.05, "phase_ms": 80.0})
-    from brian_segdend.fig10 import _effective_params
+    from brian_segdend.studies.fig10 import _effective_params
     q = _effective_params(params, changed, 0.1)
     assert q["g_a"] == 0.05 and q["phase_min"] == 80.0 and q["eta_hidden"] == 0.1

@@ -2,7 +2,7 @@
 
 Everything that used to be kept in sync by hand lives here once:
 
-* :data:`QUANTITY_FIELDS` -- the unit of every :class:`~brian_segdend.params.ModelParams`
+* :data:`QUANTITY_FIELDS` -- the unit of every :class:`~brian_segdend.model.params.ModelParams`
   field that is a Brian2 quantity (the unit a configuration file's plain number is read in).
 * :data:`RUN_PARAMS` -- every value a compiled network receives at run time
   (``device.run(run_args=...)``): its name, its unit and where its value comes from.
@@ -10,7 +10,7 @@ Everything that used to be kept in sync by hand lives here once:
   those its code uses as ``(shared, constant)`` variables.
 * :data:`COMPARTMENTS` -- what the network needs from each equation file and supplies to it.
 * :data:`GROUPS` -- which equation files make up each group, and the equations the model
-  adds to it (from :mod:`brian_segdend.learning` and the layer builders).
+  adds to it (from :mod:`brian_segdend.model.learning` and the layer builders).
 * :data:`STIMULI`, :data:`EXTRAS`, :data:`SYNAPSE_MODELS` -- the other equations the
   builders add (stimulus definitions, optional feature variables, synapse models).
 

@@ -1,18 +1,18 @@
 """One lifecycle for every compiled (``cpp_standalone``) network of the project.
 
-The training network (:class:`brian_segdend.network.SegDendNetwork`), Figure 10
-(:class:`brian_segdend.fig10.Fig10Model`) and Diehl & Cook
-(:class:`brian_segdend.diehl_cook.DiehlCookNetwork`) all go through the same steps:
+The training network (:class:`brian_segdend.model.network.SegDendNetwork`), Figure 10
+(:class:`brian_segdend.studies.fig10.Fig10Model`) and Diehl & Cook
+(:class:`brian_segdend.studies.diehl_cook.DiehlCookNetwork`) all go through the same steps:
 
 1. **build key -> folder**: a hash of everything that changes the generated code names a
-   folder under :func:`brian_segdend.buildcache.build_root` (:func:`build_hash`);
+   folder under :func:`brian_segdend.standalone.buildcache.build_root` (:func:`build_hash`);
 2. **start**: a fresh standalone device building into that folder;
 3. **generate**: the objects' code, with run arguments applied and the C++ generator
    re-seeded from a run-time variable (so every run value is a ``run_args`` entry);
 4. **build**: compile once (cache integrity, locks and the completion marker belong to
-   :func:`brian_segdend.buildcache.build_standalone`);
+   :func:`brian_segdend.standalone.buildcache.build_standalone`);
 5. **run**: with ``run_args`` (size-checked here: Brian2 does not reject a wrong-sized
-   array), through :func:`brian_segdend.buildcache.run_compiled`, which writes the inputs
+   array), through :func:`brian_segdend.standalone.buildcache.run_compiled`, which writes the inputs
    atomically into a private folder and removes it afterwards.
 
 A compiled run can end itself early through :func:`stop_function` (the C++ stop flag).
@@ -94,7 +94,7 @@ class CompiledNetwork:
         Run arguments are applied at the start of ``main`` and the C++ random generator is
         seeded from ``seed_variable`` (a ``(shared, constant)`` variable). ``after_run_args``
         (optional callable) runs in between, for code that must see the run arguments.
-        ``fast_rng``: ``rand()`` from :mod:`brian_segdend.fastrng`.
+        ``fast_rng``: ``rand()`` from :mod:`brian_segdend.standalone.fastrng`.
         """
         apply_run_args_and_seed(seed_variable, fast_rng=fast_rng)
         if after_run_args is not None:

@@ -1,11 +1,11 @@
-"""The learning rule of MODEL.md as compiled Brian2 code: one place for windows, plateaus, errors, updates.
+"""The learning rule of docs/MODEL.md as compiled Brian2 code: one place for windows, plateaus, errors, updates.
 
 Every string here is Brian2 abstract code run by ``run_regularly`` (window accumulators),
 ``run_on_event`` (phase ends) or a Synapses pathway (weight updates). They are used by
-:mod:`brian_segdend.network` (training) and :mod:`brian_segdend.fig10` (the LTP/LTD
+:mod:`brian_segdend.model.network` (training) and :mod:`brian_segdend.studies.fig10` (the LTP/LTD
 prediction), so both run exactly the same rule.
 
-Notation (MODEL.md): a bar is a window average; superscript f/t the forward/target window.
+Notation (docs/MODEL.md): a bar is a window average; superscript f/t the forward/target window.
 
 Hidden layer (Eq. 5, 31-35), per neuron i:
     alpha^f = sigma(mean V_a over the forward window)     (at the end of the forward phase)

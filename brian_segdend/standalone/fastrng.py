@@ -3,13 +3,13 @@
 Brian2 2.9's C++ ``rand()`` builds each double from two ``std::mt19937`` outputs. The
 network draws ~70,000 of them per training example (Poisson thresholds of the input and
 hidden layers), which made the hidden layer's threshold the most expensive code object
-after the dense kernels (:mod:`brian_segdend.dense`). :func:`fast_rand` makes ``rand()``
+after the dense kernels (:mod:`brian_segdend.standalone.dense`). :func:`fast_rand` makes ``rand()``
 in the code generated inside it call ``segdend::rng_uniform()`` (xoshiro256+, header
 ``cpp/segdend_rng.h``) instead; the distribution (uniform on [0, 1), 53 bits) is the same,
 the stream for a given seed differs from Brian2's.
 
 The generator is seeded in the compiled ``main`` from the same run-time seed as Brian2's own
-generator (:func:`brian_segdend.buildcache.apply_run_args_and_seed`), which stays in use for
+generator (:func:`brian_segdend.standalone.buildcache.apply_run_args_and_seed`), which stays in use for
 anything else (``randn()``). Only Brian2's ``rand`` implementation for the standalone device
 is swapped, and only while the network's code is generated; other Brian2 code in the same
 process is unaffected. Single-threaded builds only (one global state).

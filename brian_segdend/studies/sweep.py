@@ -1,7 +1,7 @@
 """Parameter sweeps: many training runs on Dask distributed, one output folder per run.
 
 A sweep is a set of configurations (a grid, a list, or both, each times a set of seeds) laid
-over a base configuration. Every configuration is one :func:`brian_segdend.train.train_run`
+over a base configuration. Every configuration is one :func:`brian_segdend.training.train.train_run`
 in its own folder under the sweep's output folder, with the usual ``results.json``,
 checkpoints and ``run.lock``. Tasks call ``train_run(config, resume=True)``, so a task that is
 run again (after its worker died, or by ``sweep --resume``) continues from its checkpoint and
@@ -18,7 +18,7 @@ Engines
 
 The output folder and the build cache (``$BRIAN_SEGDEND_BUILD_DIR``) must be on a file system
 that every worker sees. Workers compiling the same network at the same moment are serialised by
-the build cache's own lock (:func:`brian_segdend.buildcache.build_lock`: exclusive ``fcntl.flock``
+the build cache's own lock (:func:`brian_segdend.standalone.buildcache.build_lock`: exclusive ``fcntl.flock``
 on ``<build root>/<build folder name>.lock`` for a build, shared while a binary runs).
 
 Output
@@ -45,8 +45,8 @@ TOML or YAML::
     hidden = [500, 100]
     eta = [0.23, 0.23, 0.12]
 
-Parameter names are :class:`~brian_segdend.train.TrainConfig` fields, model parameters
-(:class:`~brian_segdend.params.ModelParams`), ``eta0``, ``eta1``, ... (one layer's rate) and
+Parameter names are :class:`~brian_segdend.training.train.TrainConfig` fields, model parameters
+(:class:`~brian_segdend.model.params.ModelParams`), ``eta0``, ``eta1``, ... (one layer's rate) and
 ``eta_scale`` (a factor on the rates).
 """
 
@@ -69,7 +69,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .params import ModelParams, ParameterError, default_learning_rates
+from ..model.params import ModelParams, ParameterError, default_learning_rates
 
 __all__ = ["SweepPoint", "Engine", "parse_grid_option", "expand_points", "read_run", "aggregate",
            "run_points", "run_sweep", "run_task", "paper_grid_axes", "main"]
@@ -81,7 +81,7 @@ _ETA_LAYER = re.compile(r"^eta(\d+)$")
 
 # -------------------------------------------------------------------------- parameters
 def _train_fields() -> set:
-    from .train import TrainConfig
+    from ..training.train import TrainConfig
     return {f.name for f in fields(TrainConfig)} - {"model", "out"}
 
 
@@ -212,7 +212,7 @@ def expand_points(base: dict, grid: dict | None = None, explicit: list | None = 
 
     Every configuration is checked (``TrainConfig.from_dict``) before anything runs.
     """
-    from .train import TrainConfig
+    from ..training.train import TrainConfig
     grid = {canonical_param(k, source): list(v) if isinstance(v, (list, tuple)) else [v]
             for k, v in (grid or {}).items()}
     combos = []
@@ -255,7 +255,7 @@ def read_run(folder) -> dict:
         ``examples_per_second``, ``run_wall_s`` (training and testing time summed over the
         epochs) and ``config`` (where known).
     """
-    from .train import CheckpointError, load_checkpoint
+    from ..training.train import CheckpointError, load_checkpoint
     folder = Path(folder)
     out = {"status": "missing", "epochs_done": 0, "test_error": [], "initial_test_error": None,
            "final_test_error": None, "examples_per_second": None, "run_wall_s": None, "config": None}
@@ -334,7 +334,7 @@ _DATA = {}
 
 
 def _load_data(source):
-    from .data import load_mnist
+    from ..training.data import load_mnist
     if source not in _DATA:
         _DATA.clear()
         _DATA[source] = load_mnist(source=source)
@@ -351,9 +351,9 @@ def run_task(config: dict, lock_wait_s: float = 300.0) -> dict:
     """
     import socket
     os.environ["OMP_NUM_THREADS"] = "1"
-    from .equations import EquationFileError
-    from .data import DataError
-    from .train import RunLockedError, TrainConfig, TrainingError, train_run
+    from ..model.equations import EquationFileError
+    from ..training.data import DataError
+    from ..training.train import RunLockedError, TrainConfig, TrainingError, train_run
     t0 = time.perf_counter()
     out = Path(config["out"])
     out.mkdir(parents=True, exist_ok=True)
@@ -416,7 +416,7 @@ class Engine:
             try:
                 client = Client(self.scheduler, timeout="30s")
             except (OSError, TimeoutError) as e:
-                from .train import TrainingError
+                from ..training.train import TrainingError
                 raise TrainingError(f"--scheduler {self.scheduler}: cannot connect ({e})") from None
             return client, None
         if self.slurm:
@@ -441,7 +441,7 @@ def _slurm_cluster(opts: dict, dashboard: str):
         raise ParameterError("--slurm needs dask-jobqueue: pip install 'brian-segdend[slurm]' "
                              "(dask-jobqueue==0.9.0)") from None
     prologue = ["export OMP_NUM_THREADS=1"]
-    from .buildcache import ENV_BUILD_DIR
+    from ..standalone.buildcache import ENV_BUILD_DIR
     if os.environ.get(ENV_BUILD_DIR):
         prologue.append(f"export {ENV_BUILD_DIR}={os.environ[ENV_BUILD_DIR]}")
     prologue += list(opts.get("prologue") or [])
@@ -495,7 +495,7 @@ def engine_from_args(args) -> Engine:
 
 # -------------------------------------------------------------------------- running
 def _fmt_time(s: float) -> str:
-    from .train import _fmt_time as f
+    from ..training.train import _fmt_time as f
     return f(s)
 
 
@@ -510,7 +510,7 @@ def check_folders(points: list[SweepPoint], resume: bool):
     taken = [p.name for p in points if any((Path(p.config["out"]) / f).exists()
                                             for f in ("results.json", "checkpoint.npz"))]
     if taken:
-        from .train import TrainingError
+        from ..training.train import TrainingError
         raise TrainingError(f"{Path(points[0].config['out']).parent}: {len(taken)} run folder(s) already hold "
                             f"runs (e.g. {taken[0]}); use --resume to continue them or choose another --out")
 
@@ -632,7 +632,7 @@ def _plot_curves(aggregates, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from .plotting import plot_error_bands
+    from ..plotting import plot_error_bands
     fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
     series = {}
     for a in aggregates:
@@ -766,7 +766,7 @@ def _paper_grid(args, base, out, engine, log) -> dict:
 
 # -------------------------------------------------------------------------- command line
 def sweep_parser() -> argparse.ArgumentParser:
-    from .cli import train_parser
+    from ..cli import train_parser
     ap = train_parser(prog="python -m brian_segdend sweep")
     ap.description = ("Run many training runs (a grid or list of configurations times seeds) on Dask "
                       "distributed. The train options are the base configuration.")
@@ -814,7 +814,7 @@ def points_from_args(args) -> tuple[list[SweepPoint], dict, Path]:
     """The sweep's points, its base configuration and output folder from the parsed options."""
     file_doc = {}
     if args.sweep:
-        from .train import load_config_file
+        from ..training.train import load_config_file
         file_doc = load_config_file(args.sweep)
         unknown = sorted(set(file_doc) - {"base", "grid", "list", "seeds"})
         if unknown:
@@ -822,7 +822,7 @@ def points_from_args(args) -> tuple[list[SweepPoint], dict, Path]:
     # base: the file's base table (and --config), overridden by the ordinary train options
     base = dict(file_doc.get("base", {}) or {})
     if args.config:
-        from .train import load_config_file
+        from ..training.train import load_config_file
         base.update(load_config_file(args.config))
     base_model = dict(base.pop("model", {}) or {})
     for k, v in _train_options(args).items():

@@ -2,7 +2,7 @@
 
 ``python -m brian_segdend paper fig6`` trains the three networks for ``--epochs`` (default 60)
 on all 60,000 training images, tests on all 10,000 after every epoch, on the sweep engine
-(:mod:`brian_segdend.sweep`: one Dask task per network and seed), and compares with the paper.
+(:mod:`brian_segdend.studies.sweep`: one Dask task per network and seed), and compares with the paper.
 
 Folder layout (also for runs started by hand with ``python -m brian_segdend train``)::
 
@@ -12,7 +12,7 @@ Folder layout (also for runs started by hand with ``python -m brian_segdend trai
     <out>/fig6b.json, <out>/fig6b.png
 
 A run folder's progress is read from ``results.json`` when finished, else from the epochs
-recorded in its checkpoint (:func:`brian_segdend.train.load_checkpoint`), so partial runs are
+recorded in its checkpoint (:func:`brian_segdend.training.train.load_checkpoint`), so partial runs are
 plotted too. ``--from-runs DIR`` only collects and plots; ``--resume`` continues unfinished
 runs and re-collects finished ones without training.
 
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .params import ParameterError, default_learning_rates
+from ..model.params import ParameterError, default_learning_rates
 
 __all__ = ["ARCHITECTURES", "PAPER_ERROR", "collect", "check_claims", "main", "paper_main"]
 
@@ -91,9 +91,9 @@ def _rates(args, name: str, n_hidden: int) -> list:
 
 
 def points(args, out: Path):
-    """One :class:`~brian_segdend.sweep.SweepPoint` per network and seed (folders ``<arch>/seed<k>``)."""
+    """One :class:`~brian_segdend.studies.sweep.SweepPoint` per network and seed (folders ``<arch>/seed<k>``)."""
     from .sweep import SweepPoint
-    from .train import TrainConfig
+    from ..training.train import TrainConfig
     hidden_of = QUICK_HIDDEN if args.quick else ARCHITECTURES
     pts = []
     for name in args.architectures:
@@ -192,7 +192,7 @@ def plot(arch: dict, path, quick_names=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from .plotting import plot_error_bands
+    from ..plotting import plot_error_bands
     series, marks = {}, {}
     for name, a in arch.items():
         if not a["mean_percent"]:

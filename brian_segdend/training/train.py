@@ -1,6 +1,6 @@
 """Training runs: epochs of compiled chunks, checkpoints, resume, results.
 
-A run trains the network of :mod:`brian_segdend.network` on an MNIST subset. Each epoch is
+A run trains the network of :mod:`brian_segdend.model.network` on an MNIST subset. Each epoch is
 the training set shuffled (seeded) and shown once; after each epoch the test set is
 classified. The compiled binary runs in chunks of a few thousand examples; between
 chunks the weights come back to Python, the run reports progress and writes an atomic,
@@ -36,9 +36,9 @@ import numpy as np
 from brian2 import ms
 
 from .options import MAX_SEED
-from .params import ModelParams, ParameterError, is_integer, is_number, layer_sizes_tuple
+from ..model.params import ModelParams, ParameterError, is_integer, is_number, layer_sizes_tuple
 from .safeio import atomic_open, atomic_write_text, open_nofollow, remove_file, savefig_atomic
-from .schedule import pack_chunk, phase_lengths
+from ..model.schedule import pack_chunk, phase_lengths
 
 __all__ = ["TrainConfig", "TrainingError", "CheckpointError", "RunLockedError", "DivergenceError",
            "train_run", "check_output_folder", "load_config_file", "classify", "save_checkpoint", "load_checkpoint"]
@@ -119,9 +119,9 @@ class TrainConfig:
     chunk_steps: int = 300_000        # ~2,900 training examples per compiled run
     data_source: str | None = None    # directory of IDX files (default: embedded MNIST)
     precision: str = "float64"        # float32: ~13% faster compiled code (SegDendNetwork)
-    fast_rng: bool = False            # opt-in xoshiro256+ rand() (brian_segdend.fastrng)
+    fast_rng: bool = False            # opt-in xoshiro256+ rand() (brian_segdend.standalone.fastrng)
     divergence_limit: float = 1e4     # |W| or |V| above this stops the run
-    model: dict = field(default_factory=dict)   # ModelParams fields (plain numbers, MODEL.md units)
+    model: dict = field(default_factory=dict)   # ModelParams fields (plain numbers, docs/MODEL.md units)
 
     def __post_init__(self):
         self.hidden = layer_sizes_tuple(self.hidden)
@@ -488,7 +488,7 @@ def train_run(config: TrainConfig, resume: bool = False, force: bool = False, lo
     force : bool
         Start afresh even if the folder holds a finished run or a checkpoint.
     data : MNIST, optional
-        Already loaded data (default: :func:`brian_segdend.data.load_mnist`).
+        Already loaded data (default: :func:`brian_segdend.training.data.load_mnist`).
     stop_after_chunks : int, optional
         For tests: raise KeyboardInterrupt after this many training chunks (as a kill would).
     """
@@ -505,7 +505,7 @@ def train_run(config: TrainConfig, resume: bool = False, force: bool = False, lo
 
 def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
     from .data import subset, subset_indices
-    from .network import SegDendNetwork, initial_weights
+    from ..model.network import SegDendNetwork, initial_weights
 
     results_path = out / "results.json"
     ckpt = out / "checkpoint.npz"
@@ -679,7 +679,7 @@ def _save_learning_curve(results: dict, path: Path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from .plotting import plot_learning_curve
+    from ..plotting import plot_learning_curve
     fig, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
     plot_learning_curve(ax, results)
     try:

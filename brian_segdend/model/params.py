@@ -1,6 +1,6 @@
 """Model parameters (Table 1 of Guerguiev, Lillicrap & Richards 2017) with Brian2 units.
 
-Unit conventions (MODEL.md): the paper works in ms, spikes/ms and dimensionless
+Unit conventions (docs/MODEL.md): the paper works in ms, spikes/ms and dimensionless
 voltages with C_m = 1 and V_R = 0.  Here
 
 * time is a Brian2 time (``ms``), rates are ``Hz`` (0.2 /ms == 200 Hz);
@@ -42,13 +42,13 @@ FEEDBACK_VARIANTS = ("random", "sparse", "symmetric", "symmetric_noise")
 #: * ``"kernel"``: Table 1 x 0.25, kernel-consistent rates for the exact kernel (area 1): its
 #:   filtered trains are about 1/0.51 times larger and a weight step moves a voltage by about
 #:   eta P E |s|^2, so the same eta gives about (1/0.51)^2 = 3.8 times the original's step.
-#:   Measured (MODEL.md): 784-500-10 keeps improving (9.98, 8.70, 8.34, 7.56% after epochs 1-4)
+#:   Measured (docs/MODEL.md): 784-500-10 keeps improving (9.98, 8.70, 8.34, 7.56% after epochs 1-4)
 #:   where Table 1's rates level off near 8.3%. A deviation from Table 1, for that reason.
 RATE_PRESETS = {"table1": 1.0, "kernel": 0.25}
 #: The preset used when a run names none (the project lead flips it after long runs).
 DEFAULT_RATES = "table1"
 
-#: ``"exact"``: kappa(t) = (exp(-t/tau_L) - exp(-t/tau_s))/(tau_L - tau_s), area 1 (MODEL.md).
+#: ``"exact"``: kappa(t) = (exp(-t/tau_L) - exp(-t/tau_s))/(tau_L - tau_s), area 1 (docs/MODEL.md).
 #: ``"truncated"``: the original code's kernel, each spike's kappa cut after KERNEL_CUTOFF
 #: (its samples at 1, 2, ..., 10 ms after the spike are kept: 51.0% of the area with dt = 1 ms).
 KERNELS = ("exact", "truncated")
@@ -128,7 +128,7 @@ def _rate_tuple(name: str, value):
 
 @dataclass
 class ModelParams:
-    """Every parameter of the model, with MODEL.md's names and Brian2 units.
+    """Every parameter of the model, with docs/MODEL.md's names and Brian2 units.
 
     Parameters
     ----------
@@ -189,14 +189,14 @@ class ModelParams:
     # feedback and initial weights
     feedback: str = "random"              # random | sparse | symmetric | symmetric_noise
     feedback_noise: float = 0.05          # sd of the noise (fraction of W_sd) for symmetric_noise
-    init_V_avg: float = 3.0               # initial-weight recipe (MODEL.md)
+    init_V_avg: float = 3.0               # initial-weight recipe (docs/MODEL.md)
     init_V_sd: float = 3.0
     init_b_avg: float = 0.8
     init_b_sd: float = 0.001
     init_rate_frac: float = 0.25          # nu = init_rate_frac * phi_max * kernel area (1)
     # nu for layers fed by a hidden layer: the mean filtered rate of a hidden layer at the start,
     # measured on MNIST with the exact kernel (132-138 Hz of phi_max = 200 Hz). The literal recipe
-    # (0.25) saturates deeper layers: MODEL.md asks to calibrate for the exact kernel (README)
+    # (0.25) saturates deeper layers: docs/MODEL.md asks to calibrate for the exact kernel (README)
     init_rate_frac_hidden: float = 0.66
     init_weight_scale: float = 1.0        # factor on initial W and Y (0.49: the original's voltages)
     # test phase

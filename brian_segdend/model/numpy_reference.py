@@ -1,8 +1,8 @@
 """The segregated-dendrite network as a plain NumPy time-stepped simulation (benchmark baseline).
 
-This is the network of ``brian_segdend.network`` written the way a careful user would write
+This is the network of ``brian_segdend.model.network`` written the way a careful user would write
 it without Brian2: state vectors, one dense matrix-vector product per weight matrix and
-step, in-place updates. It follows MODEL.md and the equation files step for step:
+step, in-place updates. It follows docs/MODEL.md and the equation files step for step:
 
 * numbers in the paper's units (ms, spikes/ms, plain voltages), float64;
 * exact kernel as two decaying variables per dendrite (``x`` -> ``y`` cascade, the
@@ -15,7 +15,7 @@ step, in-place updates. It follows MODEL.md and the equation files step for step
   phase's last step: window means, plateaus, errors, and the bias and weight updates;
 * the same phases (forward, then target with teaching conductances), windows (settle, then
   to the phase end), plateaus (sigmoid of the window-mean apical voltage) and learning rule
-  (``brian_segdend.learning``). The plateau-time variant is not implemented (default off).
+  (``brian_segdend.model.learning``). The plateau-time variant is not implemented (default off).
 
 Random numbers come from NumPy, so runs agree with Brian2 in distribution, not bitwise
 (``tests/test_numpy_reference.py`` checks summary statistics).
@@ -37,10 +37,10 @@ class NumpyNetwork:
 
     Parameters
     ----------
-    params : brian_segdend.params.ModelParams
+    params : brian_segdend.model.params.ModelParams
     state : dict
         ``{"W": [...], "b": [...], "Y": [...]}`` as returned by
-        :func:`brian_segdend.network.initial_weights` (W in ms, shape (n_post, n_pre)).
+        :func:`brian_segdend.model.network.initial_weights` (W in ms, shape (n_post, n_pre)).
         Copied; the dynamic state starts at zero (as in a fresh Brian2 run).
     """
 
@@ -87,7 +87,7 @@ class NumpyNetwork:
 
         ``lengths``: (n, 2) forward/target steps for training, (n,) forward steps for testing.
         Returns ``out_Vbar_f`` (n, n_output) and, with ``record``, per-example window
-        averages, plateaus and errors (MODEL.md names, ms-based units).
+        averages, plateaus and errors (docs/MODEL.md names, ms-based units).
         """
         lengths = np.asarray(lengths, dtype=np.int64)
         if not train:

@@ -2,11 +2,11 @@
 
 The segregated-dendrite model (Guerguiev, Lillicrap & Richards 2017, eLife 6:e22901,
 doi:10.7554/eLife.22901) predicts that the sign of basal plasticity follows the timing of
-apical input (Figure 10, :mod:`brian_segdend.fig10`). This module runs the same four
+apical input (Figure 10, :mod:`brian_segdend.studies.fig10`). This module runs the same four
 conditions through three published plasticity models and this one, and lists the
 conditions where they disagree: the experiments that would discriminate them.
 
-Models (equations and the papers' parameters in ``equations/*.eqs``)
+Models (equations and the papers' parameters in ``equations/plasticity/*.eqs``)
 -------------------------------------------------------------------
 * ``stdp`` -- pair-based STDP, Song, Miller & Abbott (2000) Nat. Neurosci. 3:919
   (``stdp_song2000.eqs``), on the paper's conductance-based integrate-and-fire neuron.
@@ -15,17 +15,17 @@ Models (equations and the papers' parameters in ``equations/*.eqs``)
   with spike after-depolarisation and adaptive threshold.
 * ``urbanczik_senn`` -- dendritic prediction of somatic spiking, Urbanczik & Senn (2014)
   Neuron 81:521 (``urbanczik_senn2014.eqs``): plastic synapses on a dendrite, a spiking soma.
-* ``segdend`` -- this model, run by :func:`brian_segdend.fig10.run_experiment` itself
+* ``segdend`` -- this model, run by :func:`brian_segdend.studies.fig10.run_experiment` itself
   (the same compiled build as ``python -m brian_segdend fig10``), not re-implemented.
 
-The protocol (:mod:`brian_segdend.fig10`, same numbers for every model)
+The protocol (:mod:`brian_segdend.studies.fig10`, same numbers for every model)
 ----------------------------------------------------------------------
 One trial: basal afferents on for two phases of ``phase_ms`` (default 50 + 50 ms);
 ``n_basal`` = 20 Poisson afferents per neuron at ``basal_rate`` (50 Hz), of which the last
 ``n_silent`` = 5 are never stimulated; ``n_apical`` = 10 apical afferents at ``apical_rate``
 (100 Hz) switched on by the condition: ``early_apical`` (first phase), ``late_apical``
 (second phase), ``no_apical``, ``sustained_apical`` (both). The schedules are
-:func:`brian_segdend.fig10.apical_schedule` of :func:`brian_segdend.fig10.make_protocols`.
+:func:`brian_segdend.studies.fig10.apical_schedule` of :func:`brian_segdend.studies.fig10.make_protocols`.
 The measured quantity is ``dw``: per neuron, the mean weight change of its active basal
 synapses after one trial (plus a 100 ms tail without input for the models whose weights
 keep changing after the input stops), in the model's own weight unit; ``n_neurons x
@@ -70,9 +70,9 @@ The three comparison models are small and run once per condition set, so they us
 Brian2's runtime device with the ``numpy`` target: no compilation, 2-3 s each for the
 default 2,000 neurons and 40,000 plastic synapses (2,000 steps of 0.1 ms), less than a
 compiled build would take to compile. The segregated-dendrite model runs through
-:mod:`brian_segdend.fig10`, compiled with ``cpp_standalone`` under
-:func:`brian_segdend.buildcache.build_root` after
-:func:`brian_segdend.buildcache.configure_compiler_cache`: about 30 s to compile a new
+:mod:`brian_segdend.studies.fig10`, compiled with ``cpp_standalone`` under
+:func:`brian_segdend.standalone.buildcache.build_root` after
+:func:`brian_segdend.standalone.buildcache.configure_compiler_cache`: about 30 s to compile a new
 size (with ccache), then under 0.1 s per trial; an existing build folder is reused.
 
 Deviations from the papers
@@ -89,7 +89,7 @@ Deviations from the papers
   different units); the comparison normalises each model anyway.
 * Song et al.: a single neuron with the protocol's afferents instead of 1000 inputs; the
   apical drive replaces the background input that made the neuron fire.
-* segdend: as in :mod:`brian_segdend.fig10` (dt = 1 ms, fixed phases, one pairing).
+* segdend: as in :mod:`brian_segdend.studies.fig10` (dt = 1 ms, fixed phases, one pairing).
 """
 
 from __future__ import annotations
@@ -105,8 +105,10 @@ from pathlib import Path
 import numpy as np
 import brian2 as b2
 from brian2 import Hz, ms, second
-from .options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
-from .safeio import atomic_write_text, savefig_atomic
+from ..training.options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
+from ..model.equations import default_equation_dir as segdend_equation_dir
+from ..model.equations import equation_root
+from ..training.safeio import atomic_write_text, savefig_atomic
 from .fig10 import _finite, _json_default   # strict JSON (NaN -> null, numpy -> Python)
 
 __all__ = ["MODELS", "ModelFile", "load_model_file", "ProtocolConfig", "run_protocol", "run_segdend",
@@ -144,7 +146,7 @@ TAIL_MS = 100.0   # input-free time after the trial for the point models (traces
 # ----------------------------------------------------------------------------- equation files
 @dataclass
 class ModelFile:
-    """One ``equations/<model>.eqs`` file: parameters, sections (neuron, synapse), raw text."""
+    """One ``equations/plasticity/<model>.eqs`` file: parameters, sections (neuron, synapse), raw text."""
     path: Path
     text: str
     params: dict                      # name -> Quantity (Brian units)
@@ -173,19 +175,19 @@ def _unit_namespace() -> dict:
 
 
 def default_equation_dir() -> Path:
-    from .equations import default_equation_dir as d
-    return d()
+    """The comparison models' files: ``<equation_root()>/plasticity``."""
+    return equation_root() / "plasticity"
 
 
 def load_model_file(model: str, directory: Path | None = None) -> ModelFile:
-    """Read, parse and check ``equations/<file>`` of a comparison model.
+    """Read, parse and check ``equations/plasticity/<file>`` of a comparison model.
 
     Checks: every ``#: param`` evaluates to a number or Brian quantity (units only, no
     other names); the ``[neuron]`` and ``[synapse]`` sections exist, parse as Brian2
     equations and define the names the comparison reads; directives are known.
-    Raises :class:`brian_segdend.equations.EquationFileError` naming ``path:line``.
+    Raises :class:`brian_segdend.model.equations.EquationFileError` naming ``path:line``.
     """
-    from .equations import EquationFileError
+    from ..model.equations import EquationFileError
     fname = MODELS[model][0]
     path = Path(directory or default_equation_dir()) / fname
     try:
@@ -403,7 +405,7 @@ def run_protocol(model: str, cfg: ProtocolConfig, directory=None) -> dict:
 def run_segdend(cfg: ProtocolConfig, log=print) -> dict:
     """This model's numbers on the four conditions, from :func:`fig10.run_experiment`."""
     from .fig10 import run_experiment
-    from .params import ModelParams
+    from ..model.params import ModelParams
     t0 = time.perf_counter()
     res, _ = run_experiment(cfg.fig10_config(), ModelParams(hidden=(1,)), log=log)
     out = {name: {"dw_mean": c["dw_mean"], "dw_sem": c["dw_sem"], "n": c["n"],
@@ -718,14 +720,14 @@ def make_figure(results: dict, path: Path) -> Path:
 def models_markdown(directory=None) -> str:
     """Each model's equations (file text and LaTeX from ``Equations._repr_latex_``) and parameters."""
     lines = ["# Models compared on the Figure 10 protocol", "",
-             "Generated from the equation files by `brian_segdend.compare.models_markdown()`.", ""]
+             "Generated from the equation files by `brian_segdend.studies.compare.models_markdown()`.", ""]
     for key, (fname, label, cite) in MODELS.items():
         lines += [f"## {label}", "", f"{cite}", ""]
         if fname is None:
             lines += _segdend_markdown()
             continue
         mf = load_model_file(key, directory)
-        lines += [f"File: `equations/{fname}`", "", "| parameter | value | meaning |", "|---|---|---|"]
+        lines += [f"File: `equations/plasticity/{fname}`", "", "| parameter | value | meaning |", "|---|---|---|"]
         lines += [f"| `{n}` | `{e}` | {c} |" for n, e, c in mf.param_lines]
         for sec in ("neuron", "synapse"):
             d = mf.sections[sec]
@@ -750,12 +752,12 @@ def _mapping_text(key):
 
 
 def _segdend_markdown() -> list:
-    from .equations import default_equation_dir as d
-    from .params import ModelParams
+    from ..model.equations import default_equation_dir as d
+    from ..model.params import ModelParams
     p = ModelParams(hidden=(1,)).to_mapping()
     units = p.pop("units", {})
-    lines = ["Files: `equations/hidden_basal.eqs`, `hidden_apical.eqs`, `hidden_soma.eqs`, `kernel.eqs`, "
-             "`input_poisson.eqs`; learning rule in `brian_segdend/learning.py` (MODEL.md Eq. 31-35).", "",
+    lines = ["Files: `equations/segdend/hidden_basal.eqs`, `hidden_apical.eqs`, `hidden_soma.eqs`, `kernel.eqs`, "
+             "`input_poisson.eqs`; learning rule in `brian_segdend/model/learning.py` (docs/MODEL.md Eq. 31-35).", "",
              "| parameter | value | unit |", "|---|---|---|"]
     lines += [f"| `{k}` | `{v}` | {units.get(k, '')} |" for k, v in p.items()]
     for f in ("hidden_basal", "hidden_apical", "hidden_soma", "kernel", "input_poisson"):

@@ -1,6 +1,6 @@
 """The segregated-dendrite network in Brian2, with the whole training loop compiled.
 
-Structure (MODEL.md): input Poisson layer -> hidden layers of three-compartment neurons
+Structure (docs/MODEL.md): input Poisson layer -> hidden layers of three-compartment neurons
 (basal dendrite, apical dendrite, soma) -> output layer of two-compartment neurons
 (dendrite, soma with teaching conductances).  Every hidden layer gets direct, fixed
 feedback ``Y`` from the output layer onto its apical dendrites.
@@ -16,10 +16,10 @@ Brian2 objects per layer
 * ``Y{k}``             Synapses from the output soma to hidden layer k's apical dendrites
 
 Dendrites update before somas in each step (``order``), so a soma integrates the
-dendritic potential of the same step (MODEL.md's update order).
+dendritic potential of the same step (docs/MODEL.md's update order).
 
 Phases, averages, plateaus and learning are compiled Brian2 operations: per-step
-schedule arrays (:mod:`brian_segdend.schedule`) drive ``run_regularly`` accumulators and
+schedule arrays (:mod:`brian_segdend.model.schedule`) drive ``run_regularly`` accumulators and
 custom events (``end_f``, ``end_t``) whose ``run_on_event`` handlers compute window
 averages, plateaus and errors, and whose Synapses pathways apply the weight updates.
 The order within the step of a phase end is explicit:
@@ -47,9 +47,9 @@ import brian2 as b2
 import numpy as np
 from brian2 import ms, second
 
-from . import fastrng
+from ..standalone import fastrng
 from . import learning as L
-from .compiled import CompiledNetwork, stop_function
+from ..standalone.compiled import CompiledNetwork, stop_function
 from .contract import run_values, validation_namespace
 from .equations import default_equation_dir, load_all
 from .layers import Builder, cutoff_statements, hidden_layer, input_layer, kernel_cutoffs, output_layer, projection
@@ -65,7 +65,7 @@ def sigmoid(x):
 
 # ----------------------------------------------------------------------------- weights
 def weight_recipe(n_in: int, params: ModelParams, rate_frac: float | None = None) -> tuple[float, float]:
-    """MODEL.md's initial-weight recipe: (W_avg, W_sd) in ms for a layer with n_in inputs.
+    """docs/MODEL.md's initial-weight recipe: (W_avg, W_sd) in ms for a layer with n_in inputs.
 
     nu = rate_frac * phi_max * (kernel area = 1), in spikes/ms; ``rate_frac`` defaults to
     ``params.init_rate_frac``.
@@ -86,7 +86,7 @@ def initial_weights(params: ModelParams, rng: np.random.Generator) -> dict:
     """Initial W (list, ms numbers, shape (n_post, n_pre)), b (list), Y (list, (n_hidden, n_out)).
 
     Feedback to a hidden layer of size N_h uses the recipe's W_avg, W_sd for N = N_h
-    (MODEL.md). A layer fed by the input layer uses nu = ``init_rate_frac`` phi_max (the
+    (docs/MODEL.md). A layer fed by the input layer uses nu = ``init_rate_frac`` phi_max (the
     recipe's 0.25); a layer fed by a hidden layer uses ``init_rate_frac_hidden`` (0.66, the
     measured mean rate of a hidden layer with the exact kernel), so its voltages start in the
     recipe's range instead of saturating (README, "Initial weights"). Variants (Fig. 8): sparse (80% zeros, rest x5), symmetric (Y = W_top^T),
@@ -138,7 +138,7 @@ class SegDendNetwork:
         ``runtime`` runs the same objects through Brian2's runtime (for debugging).
     build_dir : path, optional
         Where the standalone project lives; default: a folder per build hash under
-        :func:`brian_segdend.buildcache.build_root`.
+        :func:`brian_segdend.standalone.buildcache.build_root`.
     record : bool
         Also record per-example window averages, plateaus and errors at each learning
         step (used by the verification tests).
@@ -146,10 +146,10 @@ class SegDendNetwork:
         Folder with the ``.eqs`` files.
     dense : bool, optional
         All-to-all spike delivery and weight updates as contiguous loops
-        (:mod:`brian_segdend.dense`; about 2x faster training). Default: on for
+        (:mod:`brian_segdend.standalone.dense`; about 2x faster training). Default: on for
         ``cpp_standalone`` (the only device that has them).
     fast_rng : bool
-        Opt-in: ``rand()`` from :mod:`brian_segdend.fastrng` (xoshiro256+) instead of Brian2's
+        Opt-in: ``rand()`` from :mod:`brian_segdend.standalone.fastrng` (xoshiro256+) instead of Brian2's
         generator (cpp_standalone only; +3% measured).
     precision : {'float64', 'float32'}
         Floating-point type of every state variable, weight and parameter in the compiled code
@@ -170,12 +170,12 @@ class SegDendNetwork:
         self.chunk_steps = int(chunk_steps)
         self.record = record
         self.record_state = record_state
-        # dense all-to-all kernels (brian_segdend.dense): compiled code only
+        # dense all-to-all kernels (brian_segdend.standalone.dense): compiled code only
         self.dense = (device == "cpp_standalone") if dense is None else bool(dense)
         if self.dense and device != "cpp_standalone":
             raise ParameterError("parameter 'dense': the dense kernels exist only on the cpp_standalone device")
         self.dense_paths = {}   # pathway name -> "dense" or "generic"
-        # opt-in: rand() from brian_segdend.fastrng (xoshiro256+) instead of Brian2's mt19937
+        # opt-in: rand() from brian_segdend.standalone.fastrng (xoshiro256+) instead of Brian2's mt19937
         # (+3% training speed measured, benchmarks/RESULTS.md; off by default: it swaps Brian2's
         # rand implementation while the code is generated)
         self.fast_rng = bool(fast_rng)

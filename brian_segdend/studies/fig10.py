@@ -12,7 +12,7 @@ What is simulated
 A population of independent hidden-layer neurons, each built from the same equation files
 as the training network (``hidden_basal.eqs`` + ``hidden_apical.eqs`` for the dendrites,
 ``hidden_soma.eqs`` + ``kernel.eqs`` for the soma) and run through the same compiled
-learning code (:mod:`brian_segdend.learning`: window accumulators, plateaus at the phase
+learning code (:mod:`brian_segdend.model.learning`: window accumulators, plateaus at the phase
 ends, ``E0``, weight and bias updates). Every neuron has its own afferents, so neurons are
 statistically independent:
 
@@ -43,7 +43,7 @@ Deviations from the paper
   one pairing predicts. A protocol of many pairings would add up such changes.
 * Apical synaptic weights are chosen so that the mean apical voltage with the afferents on
   is ``apical_v``. Basal weights are all excitatory, as for stimulated afferents in a slice:
-  the mean of MODEL.md's initial-weight recipe for the active afferents
+  the mean of docs/MODEL.md's initial-weight recipe for the active afferents
   (``weight_recipe(n_basal - n_silent)``) times ``1 + weight_jitter * U(-1, 1)`` (the
   recipe's spread gives mixed signs, for which a percent change is meaningless); biases
   ``init_b_avg`` as in the recipe.
@@ -62,16 +62,16 @@ import numpy as np
 import brian2 as b2
 from brian2 import Hz, ms, second
 
-from . import learning as L
-from .contract import run_values, validation_namespace
-from .equations import EquationFileError, default_equation_dir, load_all
-from .compiled import CompiledNetwork
-from .layers import Builder, hidden_layer, input_layer, projection
-from .network import weight_recipe
-from .params import ModelParams, ParameterError
-from .options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
-from .safeio import atomic_write_text, savefig_atomic
-from .schedule import pack_chunk
+from ..model import learning as L
+from ..model.contract import run_values, validation_namespace
+from ..model.equations import EquationFileError, default_equation_dir, load_all
+from ..standalone.compiled import CompiledNetwork
+from ..model.layers import Builder, hidden_layer, input_layer, projection
+from ..model.network import weight_recipe
+from ..model.params import ModelParams, ParameterError
+from ..training.options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
+from ..training.safeio import atomic_write_text, savefig_atomic
+from ..model.schedule import pack_chunk
 
 __all__ = ["Fig10Config", "Protocol", "CONDITIONS", "make_protocols", "apical_schedule", "Fig10Model",
            "run_experiment", "summarize", "make_figures", "write_outputs", "main"]
@@ -84,7 +84,7 @@ CONDITIONS = {
     "sustained_apical": (0, 2),   # apical during both phases
 }
 
-#: schedule arrays the learning code reads (see :mod:`brian_segdend.schedule`)
+#: schedule arrays the learning code reads (see :mod:`brian_segdend.model.schedule`)
 _LEARNING_SCHEDULE = ("win_f", "win_t", "n_f", "to_end", "end_f", "end_t")
 
 
@@ -342,7 +342,7 @@ class Fig10Model:
         return arrays
 
     def initial_state(self, rng: np.random.Generator) -> dict:
-        """Basal weights (ms, shape (N, n_basal)) by MODEL.md's recipe, biases, apical weight (ms)."""
+        """Basal weights (ms, shape (N, n_basal)) by docs/MODEL.md's recipe, biases, apical weight (ms)."""
         p, cfg = self.params, self.cfg
         W_avg, _ = weight_recipe(cfg.n_basal - cfg.n_silent, p)
         W = W_avg * (1 + cfg.weight_jitter * rng.uniform(-1, 1, size=(self.N, cfg.n_basal)))
@@ -587,7 +587,7 @@ def run_experiment(cfg: Fig10Config, params: ModelParams | None = None, model: F
 
 
 def _effective_params(p: ModelParams, cfg: Fig10Config, eta: float) -> dict:
-    """The model parameters this experiment ran with (plain numbers in MODEL.md's units).
+    """The model parameters this experiment ran with (plain numbers in docs/MODEL.md's units).
 
     The protocol's own values replace the model defaults they override (``g_a``, the phase
     length, the hidden learning rate); training-only entries (layer sizes, Wald phase extras,
@@ -611,7 +611,7 @@ def make_figures(results: dict, extras: dict, out_dir: Path) -> list[Path]:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from . import plotting as P
+    from .. import plotting as P
 
     cfg = results["config"]
     fw, tw = cfg["forward_window_ms"], cfg["target_window_ms"]

@@ -1,4 +1,4 @@
-"""Load and validate the editable equation files in ``equations/``.
+"""Load and validate the editable equation files in ``equations/segdend/``.
 
 Each compartment of the model is one file in Brian2's equation syntax (one equation per
 line, ``# comments`` allowed).  Lines starting with ``#:`` are directives:
@@ -19,7 +19,7 @@ encoding, syntax, undefined names (Brian2 units such as ``ms`` are allowed), uni
 names the network relies on, that thresholds are conditions, that ``on_spike``/``on_pre``
 statements assign only to the file's own state variables (``x`` or ``x_post``) with
 matching units, that no file defines a name the network adds to its group, and that files
-combined into one group (:data:`brian_segdend.contract.GROUPS`) do not define the same name.  Every error is an
+combined into one group (:data:`brian_segdend.model.contract.GROUPS`) do not define the same name.  Every error is an
 :class:`EquationFileError` whose message starts with ``path:line:`` (line 1, or the line of
 a near-miss name, for something missing from the file).
 
@@ -47,7 +47,7 @@ from brian2.utils.stringtools import get_identifiers
 from .contract import COMPARTMENTS, GROUPS, added_names
 
 __all__ = ["EquationFileError", "CompartmentFile", "COMPARTMENTS", "load_compartment",
-           "load_all", "default_equation_dir"]
+           "load_all", "default_equation_dir", "equation_root"]
 
 DIRECTIVES = ("method", "threshold", "on_spike", "on_pre", "on_spike_cutoff", "on_pre_cutoff")
 #: directives with the statements of a synaptic event (``_post`` names allowed)
@@ -61,12 +61,18 @@ class EquationFileError(ValueError):
     """An equation file is unreadable, malformed, dimensionally wrong or incomplete."""
 
 
-def default_equation_dir() -> Path:
-    """``$BRIAN_SEGDEND_EQUATIONS`` or the ``equations/`` folder of the project."""
+def equation_root() -> Path:
+    """``$BRIAN_SEGDEND_EQUATIONS`` or the ``equations/`` folder of the project: one sub-folder
+    per model (``segdend/``, ``plasticity/``, ``diehl_cook/``)."""
     env = os.environ.get("BRIAN_SEGDEND_EQUATIONS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "equations"
+    return Path(__file__).resolve().parents[2] / "equations"
+
+
+def default_equation_dir() -> Path:
+    """The segregated-dendrite model's files: ``<equation_root()>/segdend``."""
+    return equation_root() / "segdend"
 
 
 @dataclass
@@ -308,7 +314,7 @@ def load_all(namespace: dict, directory: Path | None = None) -> dict:
     """Load and validate every compartment file; returns name -> CompartmentFile.
 
     Besides each file on its own, checks that files combined into one group
-    (:data:`brian_segdend.contract.GROUPS`) do not define the same name.
+    (:data:`brian_segdend.model.contract.GROUPS`) do not define the same name.
     """
     files = {name: load_compartment(name, namespace, directory) for name in COMPARTMENTS}
     for spec in GROUPS.values():

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import default_cache_dir
+from ..training.data import default_cache_dir
 
 __all__ = ["ENV_BUILD_DIR", "BUILD_MARKER", "BuildError", "BuildWarning", "build_root", "build_lock",
            "build_standalone", "cache_report", "check_build", "clean_cache", "configure_compiler_cache",
@@ -132,7 +132,7 @@ def apply_run_args_and_seed(seed_variable, fast_rng: bool = False) -> None:
 
     Brian2's ``seed()`` is compiled into the binary, so every run of one build would draw the
     same random numbers; this makes the seed a run-time argument. Single-threaded builds only
-    (generator 0). With ``fast_rng``, the generator of :mod:`brian_segdend.fastrng` is seeded
+    (generator 0). With ``fast_rng``, the generator of :mod:`brian_segdend.standalone.fastrng` is seeded
     from the same value.
     """
     import brian2

@@ -1,18 +1,18 @@
 """Layer builders shared by the training network and Figure 10.
 
 A :class:`Builder` makes the Brian2 groups of one model from the equation files and the
-contract (:mod:`brian_segdend.contract`): each group is the files of its
-:data:`~brian_segdend.contract.GROUPS` entry plus the equations the model adds, with the
+contract (:mod:`brian_segdend.model.contract`): each group is the files of its
+:data:`~brian_segdend.model.contract.GROUPS` entry plus the equations the model adds, with the
 shared run-time parameters its code reads declared ``(shared, constant)``. The layer
-functions add the compiled learning code of :mod:`brian_segdend.learning`:
+functions add the compiled learning code of :mod:`brian_segdend.model.learning`:
 
 * :func:`input_layer` -- Poisson units with their filtered trains and forward averages;
 * :func:`hidden_layer` -- dendrites (order 0) and somas (order 1), plateaus, errors, biases;
 * :func:`output_layer` -- the output dendrites and somas with the teaching conductances;
 * :func:`projection` -- synapses with spike delivery and (optionally) the weight update,
-  as :mod:`brian_segdend.dense` loops where possible.
+  as :mod:`brian_segdend.standalone.dense` loops where possible.
 
-Order within a step of a phase end (MODEL.md's update order): ``groups`` (dendrites, then
+Order within a step of a phase end (docs/MODEL.md's update order): ``groups`` (dendrites, then
 somas), ``after_groups`` (window accumulators), ``thresholds`` (spikes, ``end_f``/``end_t``),
 ``after_resets`` order 0 (window means, plateaus, errors), ``after_resets`` order 2 (weight
 and bias updates).
@@ -25,7 +25,7 @@ import re
 import brian2 as b2
 from brian2.utils.stringtools import get_identifiers
 
-from . import dense as D
+from ..standalone import dense as D
 from . import learning as L
 from .contract import END_EVENTS, EXTRAS, GROUPS, SHARED_PARAMS, STIMULI, SYNAPSE_MODELS, shared_declarations
 from .equations import EquationFileError
@@ -42,7 +42,7 @@ def build_group(files: dict, name: str, n: int, file_names, extra_eqs: str, even
                 namespace: dict, threshold=None, reset=None, order=0):
     """A NeuronGroup from equation files plus model-supplied lines.
 
-    The shared run-time parameters the code uses (:data:`brian_segdend.contract.SHARED_PARAMS`)
+    The shared run-time parameters the code uses (:data:`brian_segdend.model.contract.SHARED_PARAMS`)
     are declared as ``(shared, constant)`` variables, so they are set per run through
     ``run_args``.
 
@@ -99,11 +99,11 @@ class Builder:
     Parameters
     ----------
     files : dict
-        Name -> :class:`~brian_segdend.equations.CompartmentFile` (from ``load_all``).
+        Name -> :class:`~brian_segdend.model.equations.CompartmentFile` (from ``load_all``).
     namespace : dict
         Namespace of the generated code (schedule arrays, functions, constants).
     dense : bool
-        Spike delivery and weight updates as :mod:`brian_segdend.dense` loops where possible.
+        Spike delivery and weight updates as :mod:`brian_segdend.standalone.dense` loops where possible.
     truncated : bool
         The truncated kernel: delayed cutoff pathways, ``t_reset`` in every group.
     test_reset : bool
@@ -124,10 +124,10 @@ class Builder:
 
     def group(self, kind: str, name: str, n: int, events: dict, stimulus: str | None = None,
               extras=(), order: int = 0) -> b2.NeuronGroup:
-        """A group of kind ``kind`` (a key of :data:`~brian_segdend.contract.GROUPS`).
+        """A group of kind ``kind`` (a key of :data:`~brian_segdend.model.contract.GROUPS`).
 
-        ``stimulus`` (a key of :data:`~brian_segdend.contract.STIMULI`) defines ``pixel``;
-        ``extras`` are keys of :data:`~brian_segdend.contract.EXTRAS`. A group whose first
+        ``stimulus`` (a key of :data:`~brian_segdend.model.contract.STIMULI`) defines ``pixel``;
+        ``extras`` are keys of :data:`~brian_segdend.model.contract.EXTRAS`. A group whose first
         file has a threshold spikes; with the kernel file, its spikes reset the kernel.
         """
         spec = GROUPS[kind]
@@ -171,7 +171,7 @@ def input_layer(b: Builder, name: str, n: int, stimulus: str, stop: bool = False
     """Poisson units (``input_poisson.eqs`` + ``kernel.eqs``) with their forward-window averages.
 
     ``stop``: the group also ends the compiled run at the chunk's idle tail (schedule array
-    ``stop``, :func:`brian_segdend.compiled.stop_function` as ``stop_simulation``).
+    ``stop``, :func:`brian_segdend.standalone.compiled.stop_function` as ``stop_simulation``).
     """
     g = b.group("input", name, n, END_EVENTS, stimulus=stimulus, extras=("stop",) if stop else ())
     g.run_regularly(L.INPUT_ACCUMULATE, when="after_groups", name=f"{name}_accumulate")
@@ -184,7 +184,7 @@ def input_layer(b: Builder, name: str, n: int, stimulus: str, stop: bool = False
 def hidden_layer(b: Builder, name: str, n: int):
     """One layer of hidden neurons: the dendrite group (basal + apical files, order 0) and the
     soma group (soma + kernel files, order 1), linked both ways, with the plateau and learning
-    code of :mod:`brian_segdend.learning`. Returns (dendrites, somas)."""
+    code of :mod:`brian_segdend.model.learning`. Returns (dendrites, somas)."""
     d = b.group("hidden_dend", f"{name}_dend", n, {"end_t": END_EVENTS["end_t"]}, order=0)
     s = b.group("hidden_soma", f"{name}_soma", n, END_EVENTS, order=1)
     s.V_b = b2.linked_var(d, "V_b")
@@ -218,11 +218,11 @@ def projection(b: Builder, name: str, src, tgt, model: str, on_pre: str, learn: 
 
     Spike delivery ``on_pre`` and, if ``learn`` is given, that weight update on the source's
     ``end_t`` event (after the errors, ``after_resets`` order 2). ``model`` is a key of
-    :data:`~brian_segdend.contract.SYNAPSE_MODELS`. With ``b.dense``, each of the two that has
-    the form :mod:`brian_segdend.dense` handles runs as one contiguous loop per presynaptic
+    :data:`~brian_segdend.model.contract.SYNAPSE_MODELS`. With ``b.dense``, each of the two that has
+    the form :mod:`brian_segdend.standalone.dense` handles runs as one contiguous loop per presynaptic
     neuron; the other keeps Brian2's generic pathway (``b.dense_paths`` records which).
     ``cutoff`` (truncated kernel): statements of a second pathway, delayed by
-    :data:`~brian_segdend.params.KERNEL_CUTOFF`, always Brian2's generic one.
+    :data:`~brian_segdend.model.params.KERNEL_CUTOFF`, always Brian2's generic one.
     """
     model = SYNAPSE_MODELS[model]
     ns = b.namespace
@@ -266,7 +266,7 @@ def projection(b: Builder, name: str, src, tgt, model: str, on_pre: str, learn: 
 
 def kernel_cutoffs(b: Builder, groups) -> list:
     """Truncated kernel: each spiking group's own filtered train (``kernel.eqs``) ends after
-    :data:`~brian_segdend.params.KERNEL_CUTOFF` too (a delayed one-to-one pathway)."""
+    :data:`~brian_segdend.model.params.KERNEL_CUTOFF` too (a delayed one-to-one pathway)."""
     own = cutoff_statements(b.files["kernel"], "on_spike_cutoff")
     out = []
     for g in groups:

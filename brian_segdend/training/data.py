@@ -20,7 +20,7 @@ Sources, in the order tried by :func:`load_mnist`:
    unpickler only accepts numpy arrays. The train and validation parts are concatenated,
    in that order. The package is located with ``importlib.util.find_spec`` and never imported.
 
-Run ``python -m brian_segdend.data`` for a summary.
+Run ``python -m brian_segdend.training.data`` for a summary.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ group's spike (or event) list of that step:
   neuron i that spiked in this step (in the ``synapses`` slot, like Brian2's pathway);
 * **learning**: a statement ``w -= r * q`` where ``r`` uses only presynaptic variables
   (``_pre``), shared variables of the Synapses object and constants, and ``q`` only
-  postsynaptic ones (``_post``) -- :data:`brian_segdend.learning.WEIGHT_UPDATE` -- becomes
+  postsynaptic ones (``_post``) -- :data:`brian_segdend.model.learning.WEIGHT_UPDATE` -- becomes
   ``w[i, j] -= r_i * q_j`` for all j and each presynaptic neuron i with the learning event
   in this step.
 

@@ -12,7 +12,7 @@ Network
 delays up to 10 ms) -> ``n_exc`` inhibitory neurons (one-to-one) -> back to every
 excitatory neuron except the one that drives it (lateral inhibition). Excitatory neurons
 have an adaptive threshold ``theta``. The equations are the editable files
-``equations/diehl_cook_{excitatory,inhibitory,input,stdp}.eqs``.
+``equations/diehl_cook/{excitatory,inhibitory,input,stdp}.eqs``.
 
 Protocol (paper)
 ----------------
@@ -40,7 +40,7 @@ over, a small C++ function sets Brian2's ``Network::_globally_stopped`` so the b
 stops at once instead of idling to the end of the compiled duration. Images, their
 number, presentation and rest lengths, rates, the learning switch, the seed, the
 weights, delays and thresholds are all ``run_args`` of one compiled binary (one build
-folder per configuration hash under :func:`brian_segdend.buildcache.build_root`), so
+folder per configuration hash under :func:`brian_segdend.standalone.buildcache.build_root`), so
 training, label assignment and testing of any size reuse it. A run shows at most
 ``capacity`` images; longer passes are split into several runs that carry the weights
 and thresholds over.
@@ -87,8 +87,9 @@ import numpy as np
 import brian2 as b2
 from brian2 import Hz, ms, mV, second
 
-from .compiled import CompiledNetwork, stop_function
-from .safeio import atomic_open, atomic_write_text
+from ..standalone.compiled import CompiledNetwork, stop_function
+from ..model.equations import equation_root
+from ..training.safeio import atomic_open, atomic_write_text
 
 __all__ = ["DiehlCookParams", "DiehlCookNetwork", "PassResult", "EquationFile", "load_equation_file",
            "assign_labels", "classify", "train_and_test", "N_INPUT", "N_CLASSES"]
@@ -178,7 +179,7 @@ class DiehlCookParams:
 # ============================================================================ equation files
 @dataclass
 class EquationFile:
-    """One ``equations/diehl_cook_*.eqs`` file: raw text, equations and ``#:`` directives."""
+    """One ``equations/diehl_cook/*.eqs`` file: raw text, equations and ``#:`` directives."""
     path: Path
     text: str
     eq_text: str
@@ -193,13 +194,13 @@ _DIRECTIVES = {"method", "threshold", "reset", "refractory", "on_pre", "on_post"
 
 
 def default_equation_dir() -> Path:
-    env = os.environ.get("BRIAN_SEGDEND_EQUATIONS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "equations"
+    """Diehl & Cook's files: ``<equation_root()>/diehl_cook``."""
+    return equation_root() / "diehl_cook"
 
 
 def load_equation_file(name: str, directory=None) -> EquationFile:
-    """Read ``<directory>/diehl_cook_<name>.eqs``; errors name the file and line."""
-    path = Path(directory or default_equation_dir()) / f"diehl_cook_{name}.eqs"
+    """Read ``<directory>/<name>.eqs``; errors name the file and line."""
+    path = Path(directory or default_equation_dir()) / f"{name}.eqs"
     text = path.read_text(encoding="utf-8")
     directives, eq_lines = {}, []
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -540,8 +541,8 @@ def train_and_test(n_train: int, n_test: int, n_exc: int = 100, seed: int = 0, o
     Parameters
     ----------
     n_train, n_test : int
-        Images drawn class-stratified (:func:`brian_segdend.data.subset`) from the training
-        set (with ``seed``) and the test set (with ``seed + 1``, as :mod:`brian_segdend.train`).
+        Images drawn class-stratified (:func:`brian_segdend.training.data.subset`) from the training
+        set (with ``seed``) and the test set (with ``seed + 1``, as :mod:`brian_segdend.training.train`).
     n_exc : int
         Excitatory neurons (default 100; the paper uses 100-6400).
     seed : int
@@ -552,7 +553,7 @@ def train_and_test(n_train: int, n_test: int, n_exc: int = 100, seed: int = 0, o
     params : DiehlCookParams, optional
         E.g. a shorter ``t_present`` for smoke tests (runtime parameters do not recompile).
     mnist : MNIST, optional
-        Preloaded data (default :func:`brian_segdend.data.load_mnist`).
+        Preloaded data (default :func:`brian_segdend.training.data.load_mnist`).
     network : DiehlCookNetwork, optional
         A compiled network to reuse (same ``n_exc`` and compiled parameters); its weights,
         delays and thresholds are re-initialised from ``seed``.
@@ -563,12 +564,12 @@ def train_and_test(n_train: int, n_test: int, n_exc: int = 100, seed: int = 0, o
     ``train_examples_per_s``, ``assign_wall_s``, ``test_wall_s``, ``build_s``, neuron and
     synapse counts, mean repeats, ``theta_mean_mV``, and the sizes and seed.
     """
-    from .data import load_mnist, subset
+    from ..training.data import load_mnist, subset
     if n_train < 1 or n_test < 1:
         raise ValueError("n_train and n_test must be positive")
     data = mnist if mnist is not None else load_mnist()
     x_tr, y_tr, _ = subset(data.train_images, data.train_labels, n_train, seed)
-    x_te, y_te, _ = subset(data.test_images, data.test_labels, n_test, seed + 1)   # as brian_segdend.train
+    x_te, y_te, _ = subset(data.test_images, data.test_labels, n_test, seed + 1)   # as brian_segdend.training.train
     t_build = time.perf_counter()
     if (network is None or network.n_exc != n_exc
             or (params is not None and network.params.compiled() != params.compiled())):

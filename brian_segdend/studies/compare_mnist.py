@@ -10,7 +10,7 @@ Both models are trained on the same class-stratified MNIST subsets of each size
 (``subset(test, n_test, seed + 1)``). Diehl & Cook's one pass is its STDP pass; its
 label-assignment pass over the same images is timed separately (``assign_wall_s``). The
 segregated-dendrite network is the paper's 784-500-10 network with
-``brian_segdend.train.train_run``'s defaults, one epoch. Writes to ``--out``:
+``brian_segdend.training.train.train_run``'s defaults, one epoch. Writes to ``--out``:
 
 * ``mnist_comparison.json``: per model and training size: test error, training wall
   time, examples/s, neurons, synapses (and whatever else the model reports);
@@ -31,8 +31,8 @@ import sys
 import time
 from pathlib import Path
 
-from .options import OneLineParser, fail, finite_float, nonneg_int, positive_int, seed_int
-from .safeio import atomic_write_text, savefig_atomic
+from ..training.options import OneLineParser, fail, finite_float, nonneg_int, positive_int, seed_int
+from ..training.safeio import atomic_write_text, savefig_atomic
 
 __all__ = ["main", "run_comparison", "write_markdown", "plot"]
 
@@ -43,7 +43,7 @@ KEYS = ("test_error", "train_wall_s", "train_examples_per_s", "neurons", "synaps
 
 # ----------------------------------------------------------------------------- models
 def _run_diehl_cook(train_size, test_size, seed, n_exc, mnist, cache):
-    from brian_segdend.diehl_cook import train_and_test
+    from brian_segdend.studies.diehl_cook import train_and_test
     result = train_and_test(train_size, test_size, n_exc=n_exc, seed=seed, mnist=mnist,
                             network=cache.get("diehl_cook"))
     return result
@@ -52,11 +52,11 @@ def _run_diehl_cook(train_size, test_size, seed, n_exc, mnist, cache):
 def _run_segdend(train_size, test_size, seed, mnist=None, out=None, hidden=(500,)):
     """One segregated-dendrite run (one epoch); returns a dict with at least :data:`KEYS`.
 
-    Calls ``brian_segdend.train.train_run`` (one hidden layer of 500 neurons, the paper's
+    Calls ``brian_segdend.training.train.train_run`` (one hidden layer of 500 neurons, the paper's
     MNIST network) with the same class-stratified subsets as the Diehl & Cook runs:
     training ``subset(..., seed)`` and test ``subset(..., seed + 1)``.
     """
-    from brian_segdend.train import TrainConfig, train_run
+    from brian_segdend.training.train import TrainConfig, train_run
     import tempfile
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="segdend_"))
     config = TrainConfig(hidden=tuple(hidden), train_size=train_size, test_size=test_size, epochs=1,
@@ -76,8 +76,8 @@ def _run_segdend(train_size, test_size, seed, mnist=None, out=None, hidden=(500,
 
 def run_comparison(train_sizes, test_size, n_exc, seed, mnist=None, log=print) -> dict:
     """Run both models at every training size; returns the JSON structure."""
-    from brian_segdend.data import load_mnist
-    from brian_segdend.diehl_cook import DiehlCookNetwork
+    from brian_segdend.training.data import load_mnist
+    from brian_segdend.studies.diehl_cook import DiehlCookNetwork
     data = mnist if mnist is not None else load_mnist()
     out = {"train_sizes": list(train_sizes), "test_size": test_size, "seed": seed, "n_exc": n_exc,
            "models": {}}
@@ -221,7 +221,7 @@ def main(argv=None) -> int:
         return fail(f"--train-sizes: {max(args.train_sizes)} images asked for, MNIST has 60000 training images")
     if args.test_size > 10_000:
         return fail(f"--test-size: {args.test_size} images asked for, MNIST has 10000 test images")
-    from .train import check_output_folder
+    from ..training.train import check_output_folder
     check_output_folder(args.out)
     result = run_comparison(args.train_sizes, args.test_size, args.n_exc, args.seed)
     atomic_write_text(args.out / "mnist_comparison.json", json.dumps(result, indent=2))

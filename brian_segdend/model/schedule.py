@@ -9,7 +9,7 @@ ends a phase. Examples never straddle chunks; steps after the last example are i
 
 Step conventions (dt = 1 ms by default): a phase of ``L`` steps covers steps
 ``t0 .. t0+L-1``; its averaging window is the steps with ``step - t0 >= settle/dt``
-(MODEL.md Eq. 22: ``[t0 + Delta t_s, t1]``), i.e. ``L - settle/dt`` steps; the plateau
+(docs/MODEL.md Eq. 22: ``[t0 + Delta t_s, t1]``), i.e. ``L - settle/dt`` steps; the plateau
 and the learning step happen at the phase's last step.
 """
 
@@ -41,7 +41,7 @@ def phase_lengths(n: int, rng: np.random.Generator, min_steps: int, wald_mean: f
                   wald_scale: float) -> np.ndarray:
     """Forward and target phase lengths in steps, shape (n, 2).
 
-    Length = min_steps + Wald(mean, scale) rounded to whole steps (MODEL.md: 50 ms plus an
+    Length = min_steps + Wald(mean, scale) rounded to whole steps (docs/MODEL.md: 50 ms plus an
     extra drawn from a Wald distribution of mean 2 ms and scale 1).
     """
     if wald_mean > 0:
