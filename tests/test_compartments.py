@@ -185,13 +185,16 @@ def test_hidden_soma_steady_state_with_apical(files):
     np.testing.assert_allclose(V, p.k_b * V_B + ga * V_A / (gl + gb + ga), rtol=1e-6, atol=1e-6)
 
 
-OUT_EXTRA = "V_b : 1\ng_E : 1/second\ng_I : 1/second"
+# what the network supplies to output_soma.eqs: the dendrite, the example's class, the teaching switch
+OUT_EXTRA = "V_b : 1\nlabel : integer\nteach : 1"
 
 
 def test_output_soma_steady_state_forward(files):
     g = make(files, "ss_out0", len(V_B), ["output_soma"], OUT_EXTRA)
     g.V_b = V_B
-    g.g_E, g.g_I = 0 / ms, 0 / ms
+    g.teach = 0   # forward phase: no teaching conductance
+    np.testing.assert_allclose(np.asarray(g.g_E[:] * ms), 0.0)
+    np.testing.assert_allclose(np.asarray(g.g_I[:] * ms), 0.0)
     np.testing.assert_allclose(settle(g), P.k_d * V_B, rtol=1e-6, atol=1e-6)
 
 
@@ -199,7 +202,10 @@ def test_output_soma_steady_state_forward(files):
 def test_output_soma_teaching_fixed_point(files, gE, gI):
     g = make(files, f"ss_out_{int(gE)}{int(gI)}", len(V_B), ["output_soma"], OUT_EXTRA)
     g.V_b = V_B
-    g.g_E, g.g_I = gE / ms, gI / ms
+    g.teach = 1   # target phase, g_teach = 1/ms: every unit the correct class (g_E) or none (g_I)
+    g.label = np.arange(len(V_B)) if gE else -1
+    np.testing.assert_allclose(np.asarray(g.g_E[:] * ms), gE)
+    np.testing.assert_allclose(np.asarray(g.g_I[:] * ms), gI)
     gl, gd = 0.1, 0.6
     expected = (gd * V_B + gE * P.E_E + gI * P.E_I) / (gl + gd + gE + gI)
     np.testing.assert_allclose(settle(g), expected, rtol=1e-6, atol=1e-6)

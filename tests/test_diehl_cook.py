@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from brian2 import ms
 
+from brian_segdend.model.equations import EquationFileError
+
 from brian_segdend.studies.diehl_cook import (N_INPUT, DiehlCookNetwork, DiehlCookParams, assign_labels, classify,
                                       load_equation_file, train_and_test)
 
@@ -42,6 +44,27 @@ def test_equation_files_load():
         f = load_equation_file(name)
         assert "doi:10.3389/fncom.2015.00099" in f.text
     assert "theta" in load_equation_file("excitatory").equations.names
+
+
+def test_equation_file_parameters_are_the_ones_the_network_uses():
+    """The paper values written in the files (``#: param``) are DiehlCookParams' defaults."""
+    p = DiehlCookParams()
+    seen = set()
+    for name in ("excitatory", "inhibitory", "input", "stdp"):
+        for key, value in load_equation_file(name).params.items():
+            assert float(value) == pytest.approx(float(getattr(p, key)), rel=1e-12), (name, key)
+            seen.add(key)
+    assert {"v_rest_e", "tau_e", "theta_plus", "rate_max", "nu_post", "w_max"} <= seen
+
+
+def test_broken_equation_file_names_path_and_line(tmp_path):
+    src = load_equation_file("excitatory")
+    (tmp_path / "excitatory.eqs").write_text(src.text.replace("#: refractory = refrac_e", "#: refractor = refrac_e"))
+    with pytest.raises(EquationFileError, match=r"excitatory\.eqs:\d+: unknown directive 'refractor'"):
+        load_equation_file("excitatory", tmp_path)
+    (tmp_path / "excitatory.eqs").write_text(src.text.replace("dge/dt = -ge/tau_ge : 1", "dge/dt = -ge/tau_ge : 1 +"))
+    with pytest.raises(EquationFileError, match=r"excitatory\.eqs:\d+: cannot parse"):
+        load_equation_file("excitatory", tmp_path)
 
 
 @pytest.mark.slow

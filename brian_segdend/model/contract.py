@@ -145,7 +145,8 @@ COMPARTMENTS = {
                         directives=("threshold",), method_required=True),
     "output_dendrite": Spec(provides={"V_b": 1, "b": 1}, uses={"w": ms},
                             directives=("on_pre",), method_required=True),
-    "output_soma": Spec(provides={"V": 1, "phi": Hz}, uses={"V_b": 1, "g_E": 1 / ms, "g_I": 1 / ms},
+    "output_soma": Spec(provides={"V": 1, "phi": Hz, "g_E": 1 / ms, "g_I": 1 / ms},
+                        uses={"V_b": 1, "label": 1, "teach": 1},
                         directives=("threshold",), method_required=True),
 }
 
@@ -173,8 +174,7 @@ GROUPS = {
     "output_soma": GroupSpec("output soma", ("output_soma",), """
 V_b : 1 (linked)
 label = int(stim_labels(sch_ex(t)*second) + 0.5) : integer (constant over dt)
-g_E = g_teach*sch_teach(t)*int(i == label) : 1/second
-g_I = g_teach*sch_teach(t)*int(i != label) : 1/second
+teach = sch_teach(t) : 1
 """ + L.OUTPUT_SOMA_VARS),
     # Figure 10's apical afferents: Poisson units without a kernel (nothing reads their trains)
     "afferent": GroupSpec("afferent", ("input_poisson",), ""),

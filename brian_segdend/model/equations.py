@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from brian2 import Equations, Hz, ms
+from brian2 import Equations, Quantity, ms
 from brian2.core.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS
 from brian2.core.namespace import DEFAULT_UNITS
 from brian2.core.variables import Constant
@@ -46,7 +46,7 @@ from brian2.utils.stringtools import get_identifiers
 
 from .contract import COMPARTMENTS, GROUPS, added_names
 
-__all__ = ["EquationFileError", "CompartmentFile", "COMPARTMENTS", "load_compartment",
+__all__ = ["EquationFileError", "CompartmentFile", "Section", "EquationFileText", "read_equation_file", "COMPARTMENTS", "load_compartment",
            "load_all", "default_equation_dir", "equation_root"]
 
 DIRECTIVES = ("method", "threshold", "on_spike", "on_pre", "on_spike_cutoff", "on_pre_cutoff")
@@ -110,6 +110,124 @@ def _const(name, value):
     return Constant(name, value, dimensions=get_dimensions(value))
 
 
+@dataclass
+class Section:
+    """One section of an equation file (``#: [name]``; a file without headers is one section ``""``)."""
+
+    name: str
+    line: int                                        # line of the header (1 for the implicit section)
+    eq_lines: list = field(default_factory=list)     # the file's lines, directive lines blanked
+    equations: list = field(default_factory=list)    # (line, SingleEquation) in file order
+    lines: dict = field(default_factory=dict)        # defined name -> line
+    directives: dict = field(default_factory=dict)   # key -> (value, line)
+    events: dict = field(default_factory=dict)       # ``#: event NAME = condition``: name -> (condition, line)
+    on_event: dict = field(default_factory=dict)     # ``#: on_event NAME = statements``: name -> (statements, line)
+
+    @property
+    def eq_text(self) -> str:
+        """The equation lines for Brian2 (comments kept, line numbers preserved)."""
+        return "\n".join(self.eq_lines)
+
+
+@dataclass
+class EquationFileText:
+    """An equation file read in the project's one dialect (:func:`read_equation_file`)."""
+
+    path: Path
+    text: str
+    params: dict       # ``#: param NAME = value  # comment``: name -> (Quantity or number, line, expression, comment)
+    sections: dict     # name -> Section, in file order
+
+
+_PARAM = re.compile(r"^#:\s*param\s+([A-Za-z_]\w*)\s*=\s*([^#]+?)\s*(?:#\s*(.*))?$")
+_SECTION = re.compile(r"^#:\s*\[(\w+)\]\s*$")
+_EVENT = re.compile(r"^#:\s*(event|on_event)\s+(\w+)\s*=\s*(.+)$")
+
+
+def read_equation_file(path, directives, missing: str = "", sections: bool = False,
+                       params: bool = False) -> EquationFileText:
+    """Read an equation file of any model in the project's dialect; every error names ``path:line:``.
+
+    The dialect: Brian2 equations, one per line, ``# comments``; lines starting with ``#:`` are
+
+    * ``#: key = value`` -- a directive of the current section (``key`` in ``directives``);
+    * ``#: [name]`` -- a section header (only with ``sections``);
+    * ``#: param NAME = value  # meaning`` -- a parameter with its unit, evaluated with Brian2's
+      units only (only with ``params``);
+    * ``#: event NAME = condition`` / ``#: on_event NAME = statements`` -- a custom event and its
+      statements (only with ``sections``).
+
+    Each equation line is parsed on its own (the error names its line); a name defined twice in
+    a section is an error. ``missing`` is added to the message of a missing file.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise EquationFileError(f"{path}:0: equation file is missing{missing}") from None
+    except OSError as e:
+        raise EquationFileError(f"{path}:0: cannot read the equation file: {e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise EquationFileError(f"{path}:{line}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
+    out = EquationFileText(path=path, text=text, params={}, sections={})
+    current = out.sections[""] = Section("", 1)
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("#:"):
+            current.eq_lines.append("")
+            m = _SECTION.match(stripped)
+            if sections and m:
+                current = out.sections[m.group(1)] = Section(m.group(1), lineno)
+                continue
+            m = _PARAM.match(stripped)
+            if params and m:
+                name, expr, comment = m.group(1), m.group(2), m.group(3) or ""
+                try:
+                    value = eval(expr, {"__builtins__": {}}, dict(DEFAULT_UNITS))   # units only, never code
+                except Exception as e:
+                    raise EquationFileError(f"{path}:{lineno}: parameter '{name}': cannot evaluate {expr!r} ({e})") from None
+                if not isinstance(value, (int, float, Quantity)) or isinstance(value, bool):
+                    raise EquationFileError(f"{path}:{lineno}: parameter '{name}' must be a number or quantity")
+                out.params[name] = (value, lineno, expr.strip(), comment.strip())
+                continue
+            m = _EVENT.match(stripped)
+            if sections and m:
+                table = current.events if m.group(1) == "event" else current.on_event
+                table[m.group(2)] = (m.group(3).strip(), lineno)
+                continue
+            body = stripped[2:].strip()
+            if "=" not in body:
+                raise EquationFileError(f"{path}:{lineno}: directive must be '#: key = value', got {stripped!r}")
+            key, value = (p.strip() for p in body.split("=", 1))
+            if key not in directives:
+                raise EquationFileError(f"{path}:{lineno}: unknown directive {key!r}; known: {', '.join(directives)}")
+            if key in current.directives:
+                raise EquationFileError(f"{path}:{lineno}: directive {key!r} given twice")
+            if not value:
+                raise EquationFileError(f"{path}:{lineno}: directive {key!r} is empty")
+            current.directives[key] = (value, lineno)
+            continue
+        current.eq_lines.append(line)
+        code = line.split("#", 1)[0].strip()
+        if not code:
+            continue
+        try:
+            eqs = Equations(code)
+        except Exception as e:   # Brian2 raises several types for malformed equations
+            msg = str(e).strip().splitlines()
+            raise EquationFileError(f"{path}:{lineno}: cannot parse {code!r}: {msg[-1] if msg else type(e).__name__}") from None
+        for eq in eqs.values():
+            if eq.varname in current.lines:
+                raise EquationFileError(f"{path}:{lineno}: '{eq.varname}' is defined twice "
+                                        f"(first on line {current.lines[eq.varname]})")
+            current.lines[eq.varname] = lineno
+            current.equations.append((lineno, eq))
+    return out
+
+
 def load_compartment(name: str, namespace: dict, directory: Path | None = None) -> CompartmentFile:
     """Read, parse and validate ``<directory>/<name>.eqs``.
 
@@ -125,48 +243,9 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
     spec = COMPARTMENTS[name]
     directory = Path(directory) if directory is not None else default_equation_dir()
     path = directory / f"{name}.eqs"
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise EquationFileError(f"{path}:0: equation file is missing (the model needs '{name}.eqs')") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b"\n") + 1
-        raise EquationFileError(f"{path}:{line}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
-
-    directives, eq_lines, lines = {}, [], {}
-    parsed = []   # (line number, SingleEquation)
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith("#:"):
-            body = stripped[2:].strip()
-            if "=" not in body:
-                raise EquationFileError(f"{path}:{lineno}: directive must be '#: key = value', got {stripped!r}")
-            key, value = (p.strip() for p in body.split("=", 1))
-            if key not in DIRECTIVES:
-                raise EquationFileError(f"{path}:{lineno}: unknown directive {key!r}; known: {', '.join(DIRECTIVES)}")
-            if key in directives:
-                raise EquationFileError(f"{path}:{lineno}: directive {key!r} given twice")
-            if not value:
-                raise EquationFileError(f"{path}:{lineno}: directive {key!r} is empty")
-            directives[key] = (value, lineno)
-            eq_lines.append("")
-            continue
-        eq_lines.append(line)
-        code = line.split("#", 1)[0].strip()
-        if not code:
-            continue
-        try:
-            eqs = Equations(code)
-        except Exception as e:   # Brian2 raises several types for malformed equations
-            msg = str(e).strip().splitlines()
-            raise EquationFileError(f"{path}:{lineno}: cannot parse {code!r}: {msg[-1] if msg else type(e).__name__}") from None
-        for eq in eqs.values():
-            if eq.varname in lines:
-                raise EquationFileError(f"{path}:{lineno}: '{eq.varname}' is defined twice (first on line {lines[eq.varname]})")
-            lines[eq.varname] = lineno
-            parsed.append((lineno, eq))
+    read = read_equation_file(path, DIRECTIVES, missing=f" (the model needs '{name}.eqs')")
+    text, section = read.text, read.sections[""]
+    directives, eq_lines, lines, parsed = section.directives, section.eq_lines, section.lines, section.equations
     if not parsed:
         raise EquationFileError(f"{path}:1: the file defines no equations"
                                 f" (the network needs {', '.join(spec.provides)})")

@@ -107,7 +107,7 @@ import brian2 as b2
 from brian2 import Hz, ms, second
 from ..training.options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
 from ..model.equations import default_equation_dir as segdend_equation_dir
-from ..model.equations import equation_root
+from ..model.equations import EquationFileError, equation_root, read_equation_file
 from ..training.safeio import atomic_write_text, savefig_atomic
 from .fig10 import _finite, _json_default   # strict JSON (NaN -> null, numpy -> Python)
 
@@ -160,18 +160,10 @@ class ModelFile:
         return self.sections[section]["directives"].get(key, default)
 
 
-_PARAM = re.compile(r"^#:\s*param\s+([A-Za-z_]\w*)\s*=\s*([^#]+?)\s*(?:#\s*(.*))?$")
-_SECTION = re.compile(r"^#:\s*\[(\w+)\]\s*$")
-_DIRECTIVE = re.compile(r"^#:\s*(event|on_event)\s+(\w+)\s*=\s*(.+)$|^#:\s*(\w+)\s*=\s*(.+)$")
-_ALLOWED = {"method", "threshold", "reset", "refractory", "on_pre", "on_post"}
+_ALLOWED = ("method", "threshold", "reset", "refractory", "on_pre", "on_post")
 _REQUIRED = {"stdp": {"neuron": {"v", "g_ex"}, "synapse": {"w"}},
              "clopath": {"neuron": {"u", "I_syn", "u_minus", "u_plus"}, "synapse": {"w"}},
              "urbanczik_senn": {"neuron": {"U", "V_w", "g_E", "phi_U", "phi_star"}, "synapse": {"W", "PSP"}}}
-
-
-def _unit_namespace() -> dict:
-    from brian2.core.namespace import DEFAULT_UNITS
-    return dict(DEFAULT_UNITS)
 
 
 def default_equation_dir() -> Path:
@@ -187,63 +179,34 @@ def load_model_file(model: str, directory: Path | None = None) -> ModelFile:
     equations and define the names the comparison reads; directives are known.
     Raises :class:`brian_segdend.model.equations.EquationFileError` naming ``path:line``.
     """
-    from ..model.equations import EquationFileError
     fname = MODELS[model][0]
     path = Path(directory or default_equation_dir()) / fname
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise EquationFileError(f"{path}:1: cannot read the equation file: {e}") from e
-    units = _unit_namespace()
-    params, plines, sections = {}, [], {}
-    current = None
-    for lineno, line in enumerate(text.splitlines(), 1):
-        s = line.strip()
-        m = _PARAM.match(s)
-        if m:
-            name, expr, comment = m.group(1), m.group(2), m.group(3) or ""
-            try:
-                value = eval(expr, {"__builtins__": {}}, units)   # units only: a quantity, never code
-            except Exception as e:
-                raise EquationFileError(f"{path}:{lineno}: parameter '{name}': cannot evaluate {expr!r} ({e})") from e
-            if not isinstance(value, (int, float, b2.Quantity)):
-                raise EquationFileError(f"{path}:{lineno}: parameter '{name}' must be a number or quantity")
-            params[name] = value
-            plines.append((name, expr.strip(), comment.strip()))
+    read = read_equation_file(path, _ALLOWED, sections=True, params=True)
+    params = {name: v[0] for name, v in read.params.items()}
+    plines = [(name, v[2], v[3]) for name, v in read.params.items()]
+    sections = {}
+    for name, sec in read.sections.items():
+        if not name:
+            if sec.directives or sec.events or sec.on_event:
+                line = min(v[1] for v in (*sec.directives.values(), *sec.events.values(), *sec.on_event.values()))
+                raise EquationFileError(f"{path}:{line}: directive outside a section")
             continue
-        m = _SECTION.match(s)
-        if m:
-            current = m.group(1)
-            sections[current] = {"eqs": [], "directives": {}, "events": {}, "on_event": {}, "line": lineno}
-            continue
-        if s.startswith("#:"):
-            m = _DIRECTIVE.match(s)
-            if current is None or not m:
-                raise EquationFileError(f"{path}:{lineno}: directive outside a section or malformed: {s}")
-            if m.group(1):
-                key = "events" if m.group(1) == "event" else "on_event"
-                sections[current][key][m.group(2)] = m.group(3).strip()
-            else:
-                if m.group(4) not in _ALLOWED:
-                    raise EquationFileError(f"{path}:{lineno}: unknown directive '{m.group(4)}' "
-                                            f"(known: {', '.join(sorted(_ALLOWED))})")
-                sections[current]["directives"][m.group(4)] = m.group(5).strip()
-            continue
-        if current is not None:
-            sections[current]["eqs"].append(line)
+        sections[name] = {"eqs": sec.eq_text, "line": sec.line,
+                          "directives": {k: v[0] for k, v in sec.directives.items()},
+                          "events": {k: v[0] for k, v in sec.events.items()},
+                          "on_event": {k: v[0] for k, v in sec.on_event.items()}}
     for name in ("neuron", "synapse"):
         if name not in sections:
             raise EquationFileError(f"{path}:1: missing section '#: [{name}]'")
         sec = sections[name]
-        sec["eqs"] = "\n".join(sec["eqs"])
-        try:
-            eqs = b2.Equations(sec["eqs"])
-        except Exception as e:
-            raise EquationFileError(f"{path}:{sec['line']}: section [{name}] does not parse: {e}") from e
-        missing = _REQUIRED[model][name] - set(eqs.names)
+        missing = _REQUIRED[model][name] - set(read.sections[name].lines)
         if missing:
             raise EquationFileError(f"{path}:{sec['line']}: section [{name}] must define {', '.join(sorted(missing))}")
-    return ModelFile(path, text, params, plines, sections)
+        try:
+            b2.Equations(sec["eqs"])
+        except Exception as e:
+            raise EquationFileError(f"{path}:{sec['line']}: section [{name}] does not parse: {e}") from e
+    return ModelFile(path, read.text, params, plines, sections)
 
 
 def _neuron_group(mf: ModelFile, n: int, ns: dict, extra: str = "", name=None, threshold_extra=None):

@@ -88,7 +88,7 @@ import brian2 as b2
 from brian2 import Hz, ms, mV, second
 
 from ..standalone.compiled import CompiledNetwork, stop_function
-from ..model.equations import equation_root
+from ..model.equations import EquationFileError, equation_root, read_equation_file
 from ..training.safeio import atomic_open, atomic_write_text
 
 __all__ = ["DiehlCookParams", "DiehlCookNetwork", "PassResult", "EquationFile", "load_equation_file",
@@ -179,18 +179,20 @@ class DiehlCookParams:
 # ============================================================================ equation files
 @dataclass
 class EquationFile:
-    """One ``equations/diehl_cook/*.eqs`` file: raw text, equations and ``#:`` directives."""
+    """One ``equations/diehl_cook/*.eqs`` file: raw text, equations, ``#:`` directives and the
+    paper's parameter values (``#: param``)."""
     path: Path
     text: str
     eq_text: str
     directives: dict
+    params: dict = field(default_factory=dict)   # name -> Quantity or number
 
     @property
     def equations(self) -> b2.Equations:
         return b2.Equations(self.eq_text)
 
 
-_DIRECTIVES = {"method", "threshold", "reset", "refractory", "on_pre", "on_post"}
+_DIRECTIVES = ("method", "threshold", "reset", "refractory", "on_pre", "on_post")
 
 
 def default_equation_dir() -> Path:
@@ -199,26 +201,18 @@ def default_equation_dir() -> Path:
 
 
 def load_equation_file(name: str, directory=None) -> EquationFile:
-    """Read ``<directory>/<name>.eqs``; errors name the file and line."""
-    path = Path(directory or default_equation_dir()) / f"{name}.eqs"
-    text = path.read_text(encoding="utf-8")
-    directives, eq_lines = {}, []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        s = line.strip()
-        if s.startswith("#:"):
-            m = re.match(r"#:\s*(\w+)\s*=\s*(.+)$", s)
-            if not m or m.group(1) not in _DIRECTIVES:
-                raise ValueError(f"{path}:{lineno}: expected '#: key = value' with key in {sorted(_DIRECTIVES)}")
-            directives[m.group(1)] = m.group(2).strip()
-            eq_lines.append("")
-        else:
-            eq_lines.append(line)
-    eq_text = "\n".join(eq_lines)
+    """Read ``<directory>/<name>.eqs`` in the project's dialect
+    (:func:`brian_segdend.model.equations.read_equation_file`); errors are
+    :class:`~brian_segdend.model.equations.EquationFileError` naming ``path:line:``."""
+    read = read_equation_file(Path(directory or default_equation_dir()) / f"{name}.eqs", _DIRECTIVES, params=True)
+    section = read.sections[""]
     try:
-        b2.Equations(eq_text)
+        b2.Equations(section.eq_text)
     except Exception as e:  # Brian2 raises several types
-        raise ValueError(f"{path}: cannot parse the equations: {e}") from e
-    return EquationFile(path=path, text=text, eq_text=eq_text, directives=directives)
+        raise EquationFileError(f"{read.path}:1: cannot parse the equations: {e}") from e
+    return EquationFile(path=read.path, text=read.text, eq_text=section.eq_text,
+                        directives={k: v[0] for k, v in section.directives.items()},
+                        params={k: v[0] for k, v in read.params.items()})
 
 
 # ============================================================================ analysis
