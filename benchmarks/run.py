@@ -133,8 +133,8 @@ def _data(n, seed=0, train=True, scale=1.0):
 
 
 def _lengths(n, seed, p):
+
     from brian_segdend.model.schedule import phase_lengths
-    from brian2 import ms
     return phase_lengths(n, np.random.default_rng(seed), int(round(float(p.phase_min / p.dt))),
                          float(p.wald_mean / p.dt), float(p.wald_scale / p.dt))
 
@@ -179,7 +179,6 @@ def w_train(spec):
         out.append({"n": sch.n_examples, "steps": steps, "wall_s": wall, "binary_s": binary, "loop_s": loop})
     result = {"runs": out, "build_s": build_s}
     if spec.get("profile"):
-        import brian2 as b2
         f = Path(spec["build_dir"]) / f"results_{os.getpid()}" / "profiling_info.txt"
         prof = {}
         for line in f.read_text().splitlines():
@@ -191,9 +190,9 @@ def w_train(spec):
 
 def w_test(spec):
     """classify() at test_duration 250 ms; repeats of n images."""
+
     from brian_segdend.model.network import initial_weights
     from brian_segdend.training.train import classify
-    import brian2 as b2
     net, p = _network(spec)
     net.build()
     n = spec["n_examples"]
@@ -212,8 +211,8 @@ def w_test(spec):
 
 def w_numpy(spec):
     """The NumPy reference: training examples/s and spike counts."""
-    from brian_segdend.model.numpy_reference import NumpyNetwork
     from brian_segdend.model.network import initial_weights
+    from brian_segdend.model.numpy_reference import NumpyNetwork
     p = _params(spec["hidden"])
     n = spec["n_examples"]
     x, y = _data(n * spec["repeats"], seed=1, scale=spec.get("scale", 1.0))
@@ -238,9 +237,10 @@ def w_numpy(spec):
 
 def w_runtime(spec):
     """Brian2 runtime device (numpy target); first run includes runtime code generation."""
+    import brian2 as b2
+
     from brian_segdend.model.network import initial_weights
     from brian_segdend.model.schedule import pack_chunk
-    import brian2 as b2
     net, p = _network(dict(spec, device="runtime"))
     if spec.get("target"):
         b2.prefs.codegen.target = spec["target"]
@@ -261,9 +261,10 @@ def w_runtime(spec):
 
 def w_start(spec):
     """Parameter-only change on a built network: a tiny chunk (one example) with new eta/g_a."""
+    from brian2 import ms
+
     from brian_segdend.model.network import initial_weights
     from brian_segdend.model.schedule import pack_chunk
-    from brian2 import ms
     net, p = _network(spec)
     net.build()
     x, y = _data(1, seed=3)
@@ -302,7 +303,7 @@ def w_memory(spec):
     except KeyboardInterrupt:
         pass
     wall = time.perf_counter() - t0
-    runs = [l.split() for l in rss_file.read_text().splitlines() if l.strip() and l.split()[0].isdigit()]
+    runs = [ln.split() for ln in rss_file.read_text().splitlines() if ln.strip() and ln.split()[0].isdigit()]
     shutil.rmtree(out_dir, ignore_errors=True)
     kb = 1024.0   # KiB
     return {"wall_s": wall, "binary_runs": [{"peak_rss_mb": int(m) * kb / 2 ** 20, "wall_s": float(e)} for m, e in runs],
@@ -392,7 +393,7 @@ def section_build(R, a):
         spec = {"hidden": list(h), "chunk_steps": DEFAULT_CHUNK}
         res = {}
         cold = []
-        for r in range(1 if a.quick else a.cold_repeats):
+        for _r in range(1 if a.quick else a.cold_repeats):
             d = fresh_dir(f"cold-{name}")
             cold.append(call("build", dict(spec, build_dir=d), env={"CCACHE_DISABLE": "1"}))
             shutil.rmtree(d, ignore_errors=True)
@@ -402,7 +403,7 @@ def section_build(R, a):
         warm = [call("build", dict(spec, build_dir=wd)) for _ in range(a.repeats)]
         res["warm"] = {"codegen_s": stats([c["codegen_s"] for c in warm]), "compile_s": stats([c["compile_s"] for c in warm])}
         cc = []
-        for r in range(a.repeats):
+        for _r in range(a.repeats):
             d = fresh_dir(f"ccache-{name}")
             cc.append(call("build", dict(spec, build_dir=d)))
             shutil.rmtree(d, ignore_errors=True)
@@ -562,7 +563,7 @@ def section_explore(R, a):
         log(f"  explore {name}: {out[name]['loop']['median']:.0f} ex/s (loop), {out[name]['wall']['median']:.0f} ex/s (wall)")
     base = out.get("baseline")
     if base and "loop" in base:
-        for name, v in out.items():
+        for _name, v in out.items():
             if "loop" in v:
                 v["gain_vs_baseline"] = v["loop"]["median"] / base["loop"]["median"] - 1
     # test throughput (250 ms per image) of the threshold and float32 variants
@@ -666,12 +667,12 @@ def main():
         section_explore(R, a)
         loads.append(os.getloadavg())
     R["machine"]["loadavg_end"] = list(os.getloadavg())
-    R["machine"]["loadavg_1min_samples"] = [l[0] for l in loads]
+    R["machine"]["loadavg_1min_samples"] = [ln[0] for ln in loads]
     R["table_markdown"] = table(R)
     out_path.write_text(json.dumps(R, indent=1, default=float))
     print()
     print(R["table_markdown"])
-    print(f"\nload average (1 min) during the run: {', '.join(f'{l[0]:.2f}' for l in loads)}")
+    print(f"\nload average (1 min) during the run: {', '.join(f'{ln[0]:.2f}' for ln in loads)}")
     print(f"results in {out_path}")
 
 

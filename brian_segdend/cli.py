@@ -16,18 +16,24 @@ paper fig6     Figure 6B: 784-10, 784-500-10, 784-500-100-10 trained for 60 epoc
 
 from __future__ import annotations
 
+# Imports of the package and of heavy libraries are inside the command functions on purpose:
+# `--help`, option and configuration errors answer without importing Brian2, NumPy or Dask.
 import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .training.options import (OneLineParser, fail, float_list, int_list, nonneg_float, positive_float, positive_int,
-                      seed_int)
+from .training.options import OneLineParser, fail, float_list, int_list, nonneg_float, positive_float, positive_int, seed_int
+
+if TYPE_CHECKING:   # only for the annotation; importing training at start-up costs Brian2's import time
+    from .training.train import TrainConfig
 
 __all__ = ["main", "train_parser", "config_from_args"]
 
 
 def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParser:
+    """The options of ``python -m brian_segdend train`` (also the base of ``sweep``'s)."""
     ap = OneLineParser(prog=prog, description="Train the segregated-dendrite network on MNIST "
                                  "(compiled with Brian2 cpp_standalone; checkpoints after every chunk).")
     ap.add_argument("--config", help="TOML or YAML file with parameters (command-line options override it)")
@@ -66,7 +72,8 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
     return ap
 
 
-def config_from_args(args) -> "TrainConfig":
+def config_from_args(args) -> TrainConfig:
+    """A TrainConfig from parsed ``train`` options (a ``--config`` file first, options over it)."""
     from .training.train import TrainConfig, load_config_file
     values = load_config_file(args.config) if args.config else {}
     model = values.pop("model", None) or {}
@@ -229,6 +236,7 @@ COMMANDS = {
 
 
 def main(argv=None) -> int:
+    """``python -m brian_segdend <command> [options]``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print(__doc__.strip())
@@ -246,9 +254,9 @@ def main(argv=None) -> int:
 def _run_command(argv) -> int:
     from .model.equations import EquationFileError
     from .model.params import ParameterError
-    from .training.train import TrainingError
-    from .training.data import DataError
     from .standalone.buildcache import BuildError
+    from .training.data import DataError
+    from .training.train import TrainingError
     try:
         return COMMANDS[argv[0]](argv[1:])
     except (ParameterError, EquationFileError) as e:

@@ -14,18 +14,16 @@ kappa(t_n - t_{n0+1}): zero up to and including step n0+1, then kappa(dt), kappa
 
 from __future__ import annotations
 
-
+import brian2 as b2
 import numpy as np
 import pytest
-
-import brian2 as b2
 from brian2 import Hz, ms, second
 from brian2.devices.device import reset_device
 
 from brian_segdend.model import equations
 from brian_segdend.model.contract import run_values, validation_namespace
 from brian_segdend.model.layers import build_group, cutoff_statements
-from brian_segdend.model.params import ModelParams, KERNEL_CUTOFF
+from brian_segdend.model.params import KERNEL_CUTOFF, ModelParams
 
 
 # ----------------------------------------------------------------------------- device

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from brian_segdend.model import network
 from brian_segdend.cli import main
+from brian_segdend.model import network
 from brian_segdend.model.params import ModelParams, ParameterError
 from brian_segdend.training.train import TrainConfig
 

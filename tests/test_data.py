@@ -12,8 +12,8 @@ import warnings
 import numpy as np
 import pytest
 
-from brian_segdend.training import data
 from brian_segdend.standalone.buildcache import ENV_BUILD_DIR, build_root, configure_compiler_cache
+from brian_segdend.training import data
 from brian_segdend.training.data import (
     ENV_SOURCE,
     DataError,

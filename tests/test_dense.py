@@ -8,8 +8,8 @@ tests/test_network.py::test_dense_kernels_equal_brian2_generic_pathways.
 import brian2 as b2
 import pytest
 
+from brian_segdend.model.learning import FEEDBACK_UPDATE, RULE_UNIT, WEIGHT_UPDATE
 from brian_segdend.standalone.dense import delivery_plan, learning_plan
-from brian_segdend.model.learning import WEIGHT_UPDATE, FEEDBACK_UPDATE, RULE_UNIT
 
 
 @pytest.fixture(scope="module")

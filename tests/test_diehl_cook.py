@@ -5,9 +5,15 @@ import pytest
 from brian2 import ms
 
 from brian_segdend.model.equations import EquationFileError
-
-from brian_segdend.studies.diehl_cook import (N_INPUT, DiehlCookNetwork, DiehlCookParams, assign_labels, classify,
-                                      load_equation_file, train_and_test)
+from brian_segdend.studies.diehl_cook import (
+    N_INPUT,
+    DiehlCookNetwork,
+    DiehlCookParams,
+    assign_labels,
+    classify,
+    load_equation_file,
+    train_and_test,
+)
 
 SHORT = DiehlCookParams(t_present=100 * ms, t_rest=50 * ms)   # runtime parameters: same binary as default
 

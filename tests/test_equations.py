@@ -17,11 +17,9 @@ import re
 import shutil
 from pathlib import Path
 
+import brian2 as b2
 import numpy as np
 import pytest
-
-import brian2 as b2
-from brian2 import ms
 
 from brian_segdend.model import equations
 from brian_segdend.model.contract import COMPARTMENTS, validation_namespace
@@ -170,8 +168,8 @@ def generate_mutations():
         # file-level edits
         muts.append(("empty file", name, "", None))
         muts.append(("comment-only file", name,
-                     "\n".join(l if not code_of(l) else "# " + l for l in lines if not is_directive(l)), None))
-        muts.append(("directives only", name, "\n".join(l for l in lines if is_directive(l)), None))
+                     "\n".join(ln if not code_of(ln) else "# " + ln for ln in lines if not is_directive(ln)), None))
+        muts.append(("directives only", name, "\n".join(ln for ln in lines if is_directive(ln)), None))
         muts.append(("redefine a model parameter", name, text.rstrip("\n") + "\ng_l : 1/second\n",
                      len(text.rstrip("\n").split("\n")) + 1))
         muts.append(("helper named like a parameter", name, text.rstrip("\n") + "\ntau_L = 10*ms : second\n",

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 import pytest
-from brian2 import ms, Hz
+from brian2 import ms
 
 from brian_segdend.model.network import SegDendNetwork, initial_weights
 from brian_segdend.model.params import ModelParams

@@ -4,17 +4,14 @@ numbers, so the comparison is on summary statistics (window-mean voltages of the
 output somas, plateaus, presynaptic averages, and the learning rule's weight changes).
 """
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from brian_segdend.model.network import SegDendNetwork, initial_weights
-from brian_segdend.model.params import ModelParams
 from brian_segdend.model.numpy_reference import NumpyNetwork
+from brian_segdend.model.params import ModelParams
 from brian_segdend.model.schedule import pack_chunk, phase_lengths
-
 
 pytestmark = pytest.mark.slow
 

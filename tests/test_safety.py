@@ -13,8 +13,16 @@ import numpy as np
 import pytest
 
 from brian_segdend.training import safeio
-from brian_segdend.training.train import (RunLock, RunLockedError, TrainingError, _atomic_write_text, _save_learning_curve,
-                                 _write_weights, load_checkpoint, save_checkpoint)
+from brian_segdend.training.train import (
+    RunLock,
+    RunLockedError,
+    TrainingError,
+    _atomic_write_text,
+    _save_learning_curve,
+    _write_weights,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 
 # -------------------------------------------------------------------------- run lock
@@ -170,6 +178,7 @@ def test_fig10_and_figure_writers_replace_links(tmp_path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     from brian_segdend.studies import fig10
     victim = tmp_path / "victim"
     victim.write_text("precious")

@@ -18,8 +18,16 @@ import numpy as np
 import pytest
 
 from brian_segdend.model.params import ParameterError
-from brian_segdend.studies.sweep import (Engine, aggregate, apply_params, expand_points, paper_grid_axes,
-                                 parse_grid_option, read_run, run_sweep)
+from brian_segdend.studies.sweep import (
+    Engine,
+    aggregate,
+    apply_params,
+    expand_points,
+    paper_grid_axes,
+    parse_grid_option,
+    read_run,
+    run_sweep,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -258,7 +266,7 @@ def test_points_names_and_options(tmp_path):
     from brian_segdend.cli import main
     bad = tmp_path / "bad.toml"
     bad.write_text("[grids]\neta = [0.1]\n")
-    for argv, msg in ((["sweep", "--sweep", str(bad)], "unknown key"), (["sweep", "--grid", "eta"], "NAME=VALUE"),
+    for argv, _msg in ((["sweep", "--sweep", str(bad)], "unknown key"), (["sweep", "--grid", "eta"], "NAME=VALUE"),
                       (["sweep", "--workers", "0"], "--workers"), (["sweep", "--seeds", "a"], "--seeds")):
         assert main(argv) == 1
 

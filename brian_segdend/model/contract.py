@@ -20,8 +20,9 @@ equations with Brian2 (an equation file must not define them); no second list ex
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from brian2 import Equations, Hz, ms
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions

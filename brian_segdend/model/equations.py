@@ -39,7 +39,7 @@ from brian2 import Equations, Quantity, ms
 from brian2.core.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS
 from brian2.core.namespace import DEFAULT_UNITS
 from brian2.core.variables import Constant
-from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER, SUBEXPRESSION
+from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER
 from brian2.parsing.expressions import is_boolean_expression, parse_expression_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS, DimensionMismatchError, get_dimensions
 from brian2.utils.stringtools import get_identifiers
@@ -78,6 +78,7 @@ def default_equation_dir() -> Path:
 @dataclass
 class CompartmentFile:
     """One validated equation file."""
+
     name: str
     path: Path
     text: str                  # the raw file text, for export and display
@@ -87,6 +88,7 @@ class CompartmentFile:
     lines: dict = field(default_factory=dict)   # defined name -> line number
 
     def error(self, name_or_line, message) -> EquationFileError:
+        """An EquationFileError at the line of ``name_or_line`` (a defined name or a line number)."""
         line = name_or_line if isinstance(name_or_line, int) else self.lines.get(name_or_line, 0)
         return EquationFileError(f"{self.path}:{line}: {message}")
 
@@ -295,12 +297,12 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
     variables["N"] = _const("N", 1)
     for var, unit in spec.uses.items():
         variables[var] = _const(var, 1.0 * unit)
-    for lineno, eq in parsed:
+    for _lineno, eq in parsed:
         variables[eq.varname] = Constant(eq.varname, 1.0, dimensions=eq.dim)
     # state variables a statement may assign to: the file's own (x, or x_post in on_pre)
     state_vars = {eq.varname for _, eq in parsed if eq.type in (DIFFERENTIAL_EQUATION, PARAMETER)}
     post_vars = {}
-    for lineno, eq in parsed:
+    for _lineno, eq in parsed:
         post_vars[eq.varname + "_post"] = variables[eq.varname]
 
     for lineno, eq in parsed:
@@ -318,7 +320,7 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
             raise EquationFileError(f"{path}:{lineno}: {e.msg if hasattr(e, 'msg') else e}") from None
         expected = eq.dim / get_dimensions(ms) if eq.type == DIFFERENTIAL_EQUATION else eq.dim
         if get_dimensions(dim) != expected:
-            what = "d{0}/dt".format(eq.varname) if eq.type == DIFFERENTIAL_EQUATION else eq.varname
+            what = f"d{eq.varname}/dt" if eq.type == DIFFERENTIAL_EQUATION else eq.varname
             raise EquationFileError(
                 f"{path}:{lineno}: units of '{what}' do not match: the right-hand side has units "
                 f"{_dim_str(dim)} but {_dim_str(expected)} is needed")
@@ -341,7 +343,7 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
                 if ident.endswith("_pre"):
                     hint = " (presynaptic variables are not available to the files)"
                 elif ident.endswith("_post"):
-                    hint = (f" (a '_post' name must be a variable of this file)" if key in _PRE_DIRECTIVES
+                    hint = (" (a '_post' name must be a variable of this file)" if key in _PRE_DIRECTIVES
                             else " ('_post' names exist only in on_pre)")
                 raise EquationFileError(f"{path}:{lineno}: undefined name '{ident}' in directive '{key}'{hint}")
         if key == "threshold":

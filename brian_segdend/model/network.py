@@ -48,8 +48,8 @@ import numpy as np
 from brian2 import ms, second
 
 from ..standalone import fastrng
-from . import learning as L
 from ..standalone.compiled import CompiledNetwork, stop_function
+from . import learning as L
 from .contract import run_values, validation_namespace
 from .equations import default_equation_dir, load_all
 from .layers import Builder, cutoff_statements, hidden_layer, input_layer, kernel_cutoffs, output_layer, projection
@@ -60,6 +60,7 @@ from .schedule import SCHEDULE_ARRAYS, ChunkSchedule
 __all__ = ["SegDendNetwork", "ChunkResult", "initial_weights", "weight_recipe", "RULE_UNIT", "sigmoid"]
 
 def sigmoid(x):
+    """The logistic function 1 / (1 + exp(-x))."""
     return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -89,7 +90,8 @@ def initial_weights(params: ModelParams, rng: np.random.Generator) -> dict:
     (docs/MODEL.md). A layer fed by the input layer uses nu = ``init_rate_frac`` phi_max (the
     recipe's 0.25); a layer fed by a hidden layer uses ``init_rate_frac_hidden`` (0.66, the
     measured mean rate of a hidden layer with the exact kernel), so its voltages start in the
-    recipe's range instead of saturating (README, "Initial weights"). Variants (Fig. 8): sparse (80% zeros, rest x5), symmetric (Y = W_top^T),
+    recipe's range instead of saturating (README, "Initial weights"). Variants (Fig. 8): sparse (80% zeros,
+    rest x5), symmetric (Y = W_top^T),
     symmetric plus noise. ``init_weight_scale`` multiplies W and Y (not the biases).
     """
     sizes = params.layer_sizes
@@ -101,7 +103,7 @@ def initial_weights(params: ModelParams, rng: np.random.Generator) -> dict:
         W.append(scale * (W_avg + 3.465 * W_sd * rng.uniform(-1, 1, size=(n_out, n_in))))
         b.append(params.init_b_avg + 3.465 * params.init_b_sd * rng.uniform(-1, 1, size=n_out))
     Y = []
-    for k, n_h in enumerate(params.hidden):
+    for _k, n_h in enumerate(params.hidden):
         Y_avg, Y_sd = weight_recipe(n_h, params)
         Yk = scale * (Y_avg + 3.465 * Y_sd * rng.uniform(-1, 1, size=(n_h, params.n_output)))
         if params.feedback == "sparse":
@@ -117,6 +119,7 @@ def initial_weights(params: ModelParams, rng: np.random.Generator) -> dict:
 @dataclass
 class ChunkResult:
     """What one compiled run returns."""
+
     schedule: ChunkSchedule
     out_Vbar_f: np.ndarray        # (n_examples, n_output) forward-window mean somatic voltage
     wall_s: float
@@ -324,8 +327,9 @@ class SegDendNetwork:
         self.state_mon = {}
         if self.record_state:
             self.state_mon["output"] = b2.StateMonitor(self.out_soma, ["V", "V_b"], record=True, name="st_output", when="after_groups")
-            for k, (d, s) in enumerate(zip(self.dend, self.soma)):
-                self.state_mon[f"hidden{k}"] = b2.StateMonitor(s, ["V", "V_b", "V_a"], record=True, name=f"st_hidden{k}", when="after_groups")
+            for k, (_d, s) in enumerate(zip(self.dend, self.soma)):
+                self.state_mon[f"hidden{k}"] = b2.StateMonitor(s, ["V", "V_b", "V_a"], record=True, name=f"st_hidden{k}",
+                                                               when="after_groups")
             self.state_mon["input"] = b2.StateMonitor(self.input, ["s"], record=True, name="st_input", when="after_groups")
             objs.extend(self.state_mon.values())
 

@@ -24,6 +24,7 @@ Random numbers come from NumPy, so runs agree with Brian2 in distribution, not b
 from __future__ import annotations
 
 import numpy as np
+from brian2 import ms
 
 __all__ = ["NumpyNetwork"]
 
@@ -45,7 +46,6 @@ class NumpyNetwork:
     """
 
     def __init__(self, params, state):
-        from brian2 import ms
         p = params
         if float(p.plateau_sd / ms) > 0:
             raise NotImplementedError("the plateau-time variant is not implemented in the NumPy reference")
@@ -79,6 +79,7 @@ class NumpyNetwork:
         self.counts = {"input_spikes": 0, "hidden_spikes": [0] * len(nh), "output_spikes": 0, "steps": 0}
 
     def state(self) -> dict:
+        """Weights and biases in the format of :func:`brian_segdend.model.network.initial_weights`."""
         return {"W": [w.copy() for w in self.W], "b": [b.copy() for b in self.b], "Y": [y.copy() for y in self.Y]}
 
     # ------------------------------------------------------------------ one example

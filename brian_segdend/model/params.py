@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
-from brian2 import Hz, ms, Quantity
+from brian2 import Hz, Quantity, ms
 from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimension_mismatch, get_dimensions
 
 from .contract import QUANTITY_FIELDS
@@ -224,26 +225,31 @@ class ModelParams:
 
     @property
     def layer_sizes(self) -> tuple:
+        """All layer sizes, input to output."""
         return (self.n_input,) + self.hidden + (self.n_output,)
 
     @property
     def P_0(self) -> Quantity:
+        """P_0 = P_hidden_factor / phi_max (ms)."""
         return self.P_hidden_factor / self.phi_max
 
     @property
     def P_1(self) -> Quantity:
+        """P_1 = P_output_factor / phi_max**2 (ms**2)."""
         return self.P_output_factor / self.phi_max ** 2
 
     @property
     def k_b(self) -> float:
+        """k_b = g_b / (g_l + g_b + g_a)."""
         return float(self.g_b / (self.g_l + self.g_b + self.g_a))
 
     @property
     def k_d(self) -> float:
+        """k_d = g_d / (g_l + g_d)."""
         return float(self.g_d / (self.g_l + self.g_d))
 
     # --------------------------------------------------------------- validation
-    def validate(self) -> "ModelParams":
+    def validate(self) -> ModelParams:
         """Check types, units, ranges and relations; raise ParameterError naming the field."""
         for name, unit in QUANTITY_FIELDS.items():
             value = getattr(self, name)
@@ -345,12 +351,12 @@ class ModelParams:
                                  f"less than one step")
 
     # ---------------------------------------------------------------- construct
-    def replace(self, **changes) -> "ModelParams":
+    def replace(self, **changes) -> ModelParams:
         """A copy with some fields changed (validated)."""
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any], source: str = "configuration") -> "ModelParams":
+    def from_mapping(cls, values: Mapping[str, Any], source: str = "configuration") -> ModelParams:
         """Build from plain numbers (as in a TOML/YAML file): units are added from the table.
 
         Unknown keys raise a ParameterError naming the key and the source.
@@ -368,7 +374,8 @@ class ModelParams:
                 try:
                     value = float(value) * QUANTITY_FIELDS[key]
                 except (TypeError, ValueError):
-                    raise ParameterError(f"{source}: parameter '{key}' must be a number (in {QUANTITY_FIELDS[key]}), got {value!r}") from None
+                    raise ParameterError(f"{source}: parameter '{key}' must be a number (in {QUANTITY_FIELDS[key]}), "
+                                         f"got {value!r}") from None
             kwargs[key] = value
         try:
             return cls(**kwargs)

@@ -54,6 +54,7 @@ def phase_lengths(n: int, rng: np.random.Generator, min_steps: int, wald_mean: f
 @dataclass
 class ChunkSchedule:
     """Per-step arrays of one chunk, plus the bookkeeping to read its results."""
+
     arrays: dict            # name -> float64 array of length steps
     n_examples: int         # examples packed into the chunk
     starts: np.ndarray      # first step of each example

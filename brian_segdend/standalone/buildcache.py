@@ -26,7 +26,9 @@ import uuid
 import warnings
 from pathlib import Path
 
+import brian2
 import numpy as np
+from brian2.core.variables import VariableView
 
 from ..training.data import default_cache_dir
 
@@ -83,7 +85,6 @@ def configure_standalone_build() -> None:
       in the build folder, interruptible), so a failed compile is reported as one message naming
       that log (see :func:`compile_error`).
     """
-    import brian2
     configure_compiler_cache()
     # Ctrl-C must interrupt (KeyboardInterrupt; the checkpoint of the last chunk is kept), not
     # make Brian2 end the run early "successfully" with a partial chunk
@@ -94,12 +95,12 @@ def configure_standalone_build() -> None:
         brian2.prefs.codegen.cpp.extra_compile_args_gcc = flags + ["-funroll-loops"]
 
 
-def compile_error(build_dir, error: Exception) -> "BuildError":
+def compile_error(build_dir, error: Exception) -> BuildError:
     """A :class:`BuildError` for a failed standalone compile that names the compiler log."""
     log = Path(build_dir) / COMPILE_LOG
     tail = ""
     try:
-        lines = [l for l in log.read_text(errors="replace").splitlines() if "error" in l.lower()]
+        lines = [ln for ln in log.read_text(errors="replace").splitlines() if "error" in ln.lower()]
         if lines:
             tail = "; first error: " + lines[0].strip()[:300]
     except OSError:
@@ -117,8 +118,6 @@ def fresh_standalone_device(directory, float_dtype=None) -> None:
     simulation it would leave the standalone device's old state (e.g. "apply_run_args() can
     only be called once"). This selects the standalone device first, then resets it.
     """
-    import brian2
-    import numpy as np
     configure_standalone_build()
     brian2.prefs.core.default_float_dtype = np.float64 if float_dtype is None else float_dtype
     brian2.set_device("cpp_standalone", build_on_run=False, directory=str(directory))
@@ -135,7 +134,6 @@ def apply_run_args_and_seed(seed_variable, fast_rng: bool = False) -> None:
     (generator 0). With ``fast_rng``, the generator of :mod:`brian_segdend.standalone.fastrng` is seeded
     from the same value.
     """
-    import brian2
     brian2.device.apply_run_args()
     arr = brian2.device.get_array_name(seed_variable)
     brian2.device.insert_code("main", f"brian::_random_generators[0].seed((unsigned long){arr}[0]);")
@@ -267,7 +265,6 @@ def _run_make(build_dir: Path, jobs: int) -> None:
     runs (``kill -INT`` was lost) and turns Ctrl-C into "compilation failed". Here an interrupt
     or SIGTERM kills the whole make process group and propagates as KeyboardInterrupt.
     """
-    import brian2
     make = brian2.prefs.devices.cpp_standalone.make_cmd_unix
     with open(build_dir / COMPILE_LOG, "wb") as log:
         proc = subprocess.Popen([make, f"-j{jobs}"], cwd=build_dir, stdout=log, stderr=subprocess.STDOUT,
@@ -296,7 +293,6 @@ def build_standalone(build_dir, log=None) -> float:
     line before a first build of these equations and its time after. Returns the seconds it
     took; a failed compile raises :func:`compile_error`.
     """
-    import brian2
     build_dir = Path(build_dir)
     t0 = time.perf_counter()
     with build_lock(build_dir, exclusive=True):
@@ -386,8 +382,6 @@ def run_compiled(build_dir, run_args: dict) -> float:
     of the wrong size (Brian2's binary warns and runs on) raises :class:`BuildError`, as does a
     build folder whose binary no longer matches its completed build.
     """
-    import brian2
-    from brian2.core.variables import VariableView
     dev = brian2.get_device()
     build_dir = Path(build_dir)
     token = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"

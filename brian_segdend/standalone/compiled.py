@@ -30,8 +30,7 @@ import numpy as np
 from brian2.core.variables import VariableView
 
 from . import fastrng
-from .buildcache import (apply_run_args_and_seed, build_root, build_standalone, fresh_standalone_device,
-                         run_compiled)
+from .buildcache import apply_run_args_and_seed, build_root, build_standalone, fresh_standalone_device, run_compiled
 
 __all__ = ["build_hash", "stop_function", "CompiledNetwork"]
 

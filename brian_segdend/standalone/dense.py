@@ -35,14 +35,14 @@ from __future__ import annotations
 
 import re
 
+import brian2 as b2
 import numpy as np
 import sympy
-import brian2 as b2
+from brian2.codegen.generators.cpp_generator import c_data_type
+from brian2.core.variables import ArrayVariable
+from brian2.parsing.rendering import CPPNodeRenderer
 from brian2.parsing.statements import parse_statement
 from brian2.parsing.sympytools import str_to_sympy, sympy_to_str
-from brian2.codegen.generators.cpp_generator import c_data_type
-from brian2.parsing.rendering import CPPNodeRenderer
-from brian2.core.variables import ArrayVariable
 
 __all__ = ["delivery_plan", "learning_plan", "make_delivery_function", "make_learning_function"]
 

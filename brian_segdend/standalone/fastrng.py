@@ -20,6 +20,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
+import brian2
+from brian2.core.functions import DEFAULT_FUNCTIONS, FunctionImplementation
+from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
+
 __all__ = ["HEADER_DIR", "HEADER", "header_text", "fast_rand", "use_header"]
 
 HEADER_DIR = Path(__file__).parent / "cpp"
@@ -33,12 +37,12 @@ static inline double _rand(const int _vectorisation_idx) {
 
 
 def header_text() -> str:
+    """The C++ header of the generator (part of the build hash)."""
     return (HEADER_DIR / HEADER).read_text()
 
 
 def use_header() -> None:
     """Make the current standalone device include the generator's header everywhere (main too)."""
-    import brian2
     name = f'"{HEADER}"'
     if name not in brian2.device.headers:
         brian2.device.headers.append(name)
@@ -49,8 +53,6 @@ def use_header() -> None:
 @contextmanager
 def fast_rand():
     """Within this block, generated standalone code implements ``rand()`` with the fast generator."""
-    from brian2.core.functions import DEFAULT_FUNCTIONS, FunctionImplementation
-    from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
     impls = DEFAULT_FUNCTIONS["rand"].implementations._implementations
     previous = impls[CPPStandaloneCodeObject]
     impls[CPPStandaloneCodeObject] = FunctionImplementation(name="_rand", code=_RAND_CODE, dependencies={})

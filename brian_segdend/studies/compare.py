@@ -1,4 +1,4 @@
-"""Other plasticity models on the Figure 10 protocol: which experiments tell them apart?
+"""Other plasticity models on the Figure 10 protocol: which experiments tell them apart.
 
 The segregated-dendrite model (Guerguiev, Lillicrap & Richards 2017, eLife 6:e22901,
 doi:10.7554/eLife.22901) predicts that the sign of basal plasticity follows the timing of
@@ -96,24 +96,33 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import brian2 as b2
+import numpy as np
 from brian2 import Hz, ms, second
-from ..training.options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
-from ..model.equations import default_equation_dir as segdend_equation_dir
+
 from ..model.equations import EquationFileError, equation_root, read_equation_file
+from ..model.equations import default_equation_dir as segdend_equation_dir
+from ..model.params import ModelParams
+from ..training.options import OneLineParser, positive_int, seed_int
 from ..training.safeio import atomic_write_text, savefig_atomic
-from .fig10 import _finite, _json_default   # strict JSON (NaN -> null, numpy -> Python)
+from .fig10 import (  # strict JSON (NaN -> null, numpy -> Python)
+    CONDITIONS,
+    Fig10Config,
+    _finite,
+    _json_default,
+    apical_schedule,
+    make_protocols,
+    run_experiment,
+)
 
 __all__ = ["MODELS", "ModelFile", "load_model_file", "ProtocolConfig", "run_protocol", "run_segdend",
            "stdp_window", "clopath_frequency", "urbanczik_teacher", "sign_of", "compare_models",
-           "write_outputs", "models_markdown", "main"]
+           "write_outputs", "models_markdown", "comparison_markdown", "parser", "main"]
 
 CONDITION_NAMES = ("early_apical", "late_apical", "no_apical", "sustained_apical")
 
@@ -147,6 +156,7 @@ TAIL_MS = 100.0   # input-free time after the trial for the point models (traces
 @dataclass
 class ModelFile:
     """One ``equations/plasticity/<model>.eqs`` file: parameters, sections (neuron, synapse), raw text."""
+
     path: Path
     text: str
     params: dict                      # name -> Quantity (Brian units)
@@ -154,9 +164,11 @@ class ModelFile:
     sections: dict                    # name -> {"eqs": str, "directives": {...}, "events": {}, "on_event": {}}
 
     def equations(self, section: str) -> b2.Equations:
+        """The Brian2 equations of ``section``."""
         return b2.Equations(self.sections[section]["eqs"])
 
     def directive(self, section: str, key: str, default=None):
+        """A directive of ``section`` (``default`` if absent)."""
         return self.sections[section]["directives"].get(key, default)
 
 
@@ -259,6 +271,7 @@ def _runtime(dt):
 @dataclass
 class ProtocolConfig:
     """The Figure 10 protocol for the point models; defaults from :class:`fig10.Fig10Config`."""
+
     n_neurons: int = 100
     trials: int = 5
     seed: int = 1
@@ -270,14 +283,14 @@ class ProtocolConfig:
     phase_ms: float = 50.0
 
     @classmethod
-    def from_fig10(cls, cfg) -> "ProtocolConfig":
+    def from_fig10(cls, cfg) -> ProtocolConfig:
+        """The protocol of a :class:`fig10.Fig10Config`."""
         return cls(n_neurons=cfg.n_neurons, trials=cfg.trials, seed=cfg.seed, n_basal=cfg.n_basal,
                    n_silent=cfg.n_silent, basal_rate=cfg.basal_rate, n_apical=cfg.n_apical,
                    apical_rate=cfg.apical_rate, phase_ms=cfg.phase_ms)
 
     def fig10_config(self, **changes):
         """The :class:`fig10.Fig10Config` of the same protocol, with the sweeps cut to the minimum."""
-        from .fig10 import Fig10Config
         base = dict(n_neurons=self.n_neurons, trials=self.trials, seed=self.seed, n_basal=self.n_basal,
                     n_silent=self.n_silent, basal_rate=self.basal_rate, n_apical=self.n_apical,
                     apical_rate=self.apical_rate, phase_ms=self.phase_ms, g_a_sweep=(0.0,),
@@ -288,7 +301,6 @@ class ProtocolConfig:
 
 def condition_schedule(cfg: ProtocolConfig, steps: int, dt_ms: float) -> np.ndarray:
     """(steps, 4) apical on/off of the four conditions, from :mod:`fig10`'s own protocol code."""
-    from .fig10 import apical_schedule, make_protocols
     protos = [p for p in make_protocols(cfg.fig10_config()) if p.kind == "condition"]
     if [p.name for p in protos] != list(CONDITION_NAMES):
         raise RuntimeError(f"fig10 conditions changed: {[p.name for p in protos]}")
@@ -366,9 +378,7 @@ def run_protocol(model: str, cfg: ProtocolConfig, directory=None) -> dict:
 
 
 def run_segdend(cfg: ProtocolConfig, log=print) -> dict:
-    """This model's numbers on the four conditions, from :func:`fig10.run_experiment`."""
-    from .fig10 import run_experiment
-    from ..model.params import ModelParams
+    """The segregated-dendrite model's numbers on the four conditions (:func:`fig10.run_experiment`)."""
     t0 = time.perf_counter()
     res, _ = run_experiment(cfg.fig10_config(), ModelParams(hidden=(1,)), log=log)
     out = {name: {"dw_mean": c["dw_mean"], "dw_sem": c["dw_sem"], "n": c["n"],
@@ -469,7 +479,7 @@ def clopath_frequency(freqs_hz=(0.1, 10.0, 20.0, 40.0, 50.0), n_pairs=5, delay_m
     net.run((t_end + 300) * ms, namespace=ns)
     w = np.asarray(S.w[:])
     out = {"freq_hz": list(freqs_hz), "pre_post": [], "post_pre": []}
-    for k, (order, f, mult) in enumerate(meta):
+    for k, (order, _f, mult) in enumerate(meta):
         out[order].append(float(100.0 * (w[k] - w0) * mult / w0))
     return out
 
@@ -573,7 +583,6 @@ def compare_models(cfg: ProtocolConfig, models=("stdp", "clopath", "urbanczik_se
 
 
 def _condition_span(cfg, name):
-    from .fig10 import CONDITIONS
     span = CONDITIONS[name]
     return None if span is None else [span[0] * cfg.phase_ms, span[1] * cfg.phase_ms]
 
@@ -594,6 +603,7 @@ _SIGN = {-1: "LTD", 0: "0", 1: "LTP"}
 
 
 def comparison_markdown(results: dict) -> str:
+    """The comparison as Markdown: per condition, each model's mean weight change (± SEM) and its sign."""
     models = list(results["models"])
     lines = ["# Plasticity models on the Figure 10 protocol", "",
              f"Basal: {results['protocol']['basal']}; apical: {results['protocol']['apical']}. "
@@ -644,9 +654,9 @@ def comparison_markdown(results: dict) -> str:
 
 def make_figure(results: dict, path: Path) -> Path:
     """Grouped bars: conditions x models, each model normalised so its largest |mean| is 1."""
-    import matplotlib
+    import matplotlib  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     models = list(results["models"])
     colors = {"segdend": "#1b7837", "stdp": "#2166ac", "clopath": "#b2182b", "urbanczik_senn": "#e08214"}
     fig, ax = plt.subplots(figsize=(10, 5.6), constrained_layout=True)
@@ -715,8 +725,6 @@ def _mapping_text(key):
 
 
 def _segdend_markdown() -> list:
-    from ..model.equations import default_equation_dir as d
-    from ..model.params import ModelParams
     p = ModelParams(hidden=(1,)).to_mapping()
     units = p.pop("units", {})
     lines = ["Files: `equations/segdend/hidden_basal.eqs`, `hidden_apical.eqs`, `hidden_soma.eqs`, `kernel.eqs`, "
@@ -724,8 +732,8 @@ def _segdend_markdown() -> list:
              "| parameter | value | unit |", "|---|---|---|"]
     lines += [f"| `{k}` | `{v}` | {units.get(k, '')} |" for k, v in p.items()]
     for f in ("hidden_basal", "hidden_apical", "hidden_soma", "kernel", "input_poisson"):
-        text = (d() / f"{f}.eqs").read_text()
-        body = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
+        text = (segdend_equation_dir() / f"{f}.eqs").read_text()
+        body = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("#"))
         lines += ["", f"### {f}", ""]
         try:
             lines += ["$$", _latex(b2.Equations(body)), "$$"]
@@ -738,6 +746,7 @@ def _segdend_markdown() -> list:
 
 
 def write_outputs(results: dict, out: Path) -> list:
+    """Write ``comparison.json``, ``comparison.md``, ``comparison.png`` and ``models.md`` into ``out``; returns the paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "comparison.json", out / "comparison.md", out / "comparison.png", out / "models.md"]
@@ -749,14 +758,16 @@ def write_outputs(results: dict, out: Path) -> list:
 
 
 # ----------------------------------------------------------------------------- command line
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
+    """The options of ``python -m brian_segdend compare``."""
     d = ProtocolConfig()
     ap = OneLineParser(prog="python -m brian_segdend compare",
                                  description="Pair STDP, Clopath voltage STDP, Urbanczik-Senn dendritic prediction "
                                              "and the segregated-dendrite model on the Figure 10 protocol. Writes "
                                              "comparison.json, comparison.md, comparison.png and models.md.")
     ap.add_argument("--out", type=Path, default=Path("results/compare"), help="output folder (default: %(default)s)")
-    ap.add_argument("--n-neurons", type=positive_int, default=None, help=f"neurons per condition and trial (default {d.n_neurons}; quick 20)")
+    ap.add_argument("--n-neurons", type=positive_int, default=None,
+                    help=f"neurons per condition and trial (default {d.n_neurons}; quick 20)")
     ap.add_argument("--trials", type=positive_int, default=None, help=f"trials (default {d.trials}; quick 2)")
     ap.add_argument("--seed", type=seed_int, default=d.seed, help="seed (default: %(default)s)")
     ap.add_argument("--models", nargs="+", default=["stdp", "clopath", "urbanczik_senn", "segdend"],
@@ -767,7 +778,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Command line: ``python -m brian_segdend compare [options]``."""
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     n = args.n_neurons if args.n_neurons is not None else (20 if args.quick else ProtocolConfig.n_neurons)
     trials = args.trials if args.trials is not None else (2 if args.quick else ProtocolConfig.trials)
     if n < 1 or trials < 1 or (n * trials < 2):

@@ -17,10 +17,10 @@ segregated-dendrite network is the paper's 784-500-10 network with
 * ``mnist_comparison.md``: a table and a plain statement of where each model wins;
 * ``mnist_comparison.png``: test error vs training examples and vs training wall time.
 
-Usage (``python -m brian_segdend compare-mnist`` takes the same options)::
+Usage (``experiments/compare_diehl_cook.py`` runs the defaults)::
 
-    .venv/bin/python experiments/compare_diehl_cook.py --train-sizes 100,400 --test-size 500 \\
-        --n-exc 100 --seed 0 --out results/compare_diehl_cook
+    .venv/bin/python -m brian_segdend compare-mnist --train-sizes 100,400 --test-size 500 --n-exc 100 \
+        --seed 0 --out results/compare_diehl_cook
 """
 
 from __future__ import annotations
@@ -28,11 +28,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from ..training.options import OneLineParser, fail, finite_float, nonneg_int, positive_int, seed_int
+from brian_segdend.studies.diehl_cook import DiehlCookNetwork, train_and_test
+from brian_segdend.training.data import load_mnist
+from brian_segdend.training.train import TrainConfig, train_run
+
+from ..training.options import OneLineParser, fail, positive_int, seed_int
 from ..training.safeio import atomic_write_text, savefig_atomic
+from ..training.train import check_output_folder
 
 __all__ = ["main", "run_comparison", "write_markdown", "plot"]
 
@@ -43,7 +49,6 @@ KEYS = ("test_error", "train_wall_s", "train_examples_per_s", "neurons", "synaps
 
 # ----------------------------------------------------------------------------- models
 def _run_diehl_cook(train_size, test_size, seed, n_exc, mnist, cache):
-    from brian_segdend.studies.diehl_cook import train_and_test
     result = train_and_test(train_size, test_size, n_exc=n_exc, seed=seed, mnist=mnist,
                             network=cache.get("diehl_cook"))
     return result
@@ -56,8 +61,6 @@ def _run_segdend(train_size, test_size, seed, mnist=None, out=None, hidden=(500,
     MNIST network) with the same class-stratified subsets as the Diehl & Cook runs:
     training ``subset(..., seed)`` and test ``subset(..., seed + 1)``.
     """
-    from brian_segdend.training.train import TrainConfig, train_run
-    import tempfile
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="segdend_"))
     config = TrainConfig(hidden=tuple(hidden), train_size=train_size, test_size=test_size, epochs=1,
                          seed=seed, out=str(folder))
@@ -76,8 +79,6 @@ def _run_segdend(train_size, test_size, seed, mnist=None, out=None, hidden=(500,
 
 def run_comparison(train_sizes, test_size, n_exc, seed, mnist=None, log=print) -> dict:
     """Run both models at every training size; returns the JSON structure."""
-    from brian_segdend.training.data import load_mnist
-    from brian_segdend.studies.diehl_cook import DiehlCookNetwork
     data = mnist if mnist is not None else load_mnist()
     out = {"train_sizes": list(train_sizes), "test_size": test_size, "seed": seed, "n_exc": n_exc,
            "models": {}}
@@ -118,7 +119,7 @@ def _winner_lines(result) -> list[str]:
     models = {k: v for k, v in result["models"].items() if v.get("runs")}
     lines = []
     if len(models) < 2:
-        for k, v in result["models"].items():
+        for _k, v in result["models"].items():
             if not v.get("runs"):
                 lines.append(f"- {v['label']}: no numbers ({v.get('unavailable', 'not run')}).")
         lines.append("- No comparison can be stated until both models have numbers.")
@@ -143,14 +144,15 @@ def _winner_lines(result) -> list[str]:
 
 
 def write_markdown(result, path: Path) -> None:
-    lines = [f"# MNIST: Diehl & Cook (2015) vs segregated dendrites",
+    """A Markdown table of the comparison, written to ``path``."""
+    lines = ["# MNIST: Diehl & Cook (2015) vs segregated dendrites",
              "",
              f"Test set: {result['test_size']} images; seed {result['seed']}; Diehl & Cook with "
              f"{result['n_exc']} excitatory neurons. Training wall time excludes compilation.",
              "",
              "| model | training images | test error | training wall time (s) | examples/s | neurons | synapses |",
              "|---|---:|---:|---:|---:|---:|---:|"]
-    for key, m in result["models"].items():
+    for _key, m in result["models"].items():
         if not m.get("runs"):
             lines.append(f"| {m['label']} | - | not run | | | | |")
         for r in m.get("runs", []):
@@ -167,11 +169,12 @@ def write_markdown(result, path: Path) -> None:
 
 
 def plot(result, path: Path) -> None:
-    import matplotlib
+    """Test error against training examples and training wall time, written to ``path``."""
+    import matplotlib  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
-    for key, m in result["models"].items():
+    for _key, m in result["models"].items():
         runs = m.get("runs", [])
         if not runs:
             continue
@@ -180,7 +183,7 @@ def plot(result, path: Path) -> None:
         wall = [r["train_wall_s"] for r in runs]
         ax1.plot(n, err, "o-", label=m["label"])
         ax2.plot(wall, err, "o-", label=m["label"])
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+    from matplotlib.ticker import NullFormatter, ScalarFormatter  # lazy: matplotlib is imported only when a figure is drawn
     ax1.set(xscale="log", xlabel="training examples", ylabel="test error (%)")
     ax2.set(xscale="log", xlabel="training wall time (s, excluding compilation)", ylabel="test error (%)")
     for ax in (ax1, ax2):
@@ -209,6 +212,7 @@ def _sizes(text: str) -> list[int]:
 
 
 def main(argv=None) -> int:
+    """``python -m brian_segdend compare-mnist [options]``; returns the exit status."""
     ap = OneLineParser(prog="python -m brian_segdend compare-mnist", description=__doc__.split("\n\n")[0])
     ap.add_argument("--train-sizes", type=_sizes, default=[100, 400], help="comma-separated (default 100,400)")
     ap.add_argument("--test-size", type=positive_int, default=500)
@@ -221,7 +225,6 @@ def main(argv=None) -> int:
         return fail(f"--train-sizes: {max(args.train_sizes)} images asked for, MNIST has 60000 training images")
     if args.test_size > 10_000:
         return fail(f"--test-size: {args.test_size} images asked for, MNIST has 10000 test images")
-    from ..training.train import check_output_folder
     check_output_folder(args.out)
     result = run_comparison(args.train_sizes, args.test_size, args.n_exc, args.seed)
     atomic_write_text(args.out / "mnist_comparison.json", json.dumps(result, indent=2))

@@ -77,18 +77,17 @@ Deviations from the paper
 from __future__ import annotations
 
 import json
-import os
-import re
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-import numpy as np
 import brian2 as b2
+import numpy as np
 from brian2 import Hz, ms, mV, second
 
-from ..standalone.compiled import CompiledNetwork, stop_function
 from ..model.equations import EquationFileError, equation_root, read_equation_file
+from ..standalone.compiled import CompiledNetwork, stop_function
+from ..training.data import load_mnist, subset
 from ..training.safeio import atomic_open, atomic_write_text
 
 __all__ = ["DiehlCookParams", "DiehlCookNetwork", "PassResult", "EquationFile", "load_equation_file",
@@ -107,6 +106,7 @@ def _q(value):
 @dataclass(frozen=True)
 class DiehlCookParams:
     """Parameters of Diehl & Cook (2015), paper values, Brian units."""
+
     # --- excitatory neurons
     v_rest_e: b2.Quantity = _q(-65 * mV)       # resting potential
     v_reset_e: b2.Quantity = _q(-65 * mV)      # reset potential
@@ -181,6 +181,7 @@ class DiehlCookParams:
 class EquationFile:
     """One ``equations/diehl_cook/*.eqs`` file: raw text, equations, ``#:`` directives and the
     paper's parameter values (``#: param``)."""
+
     path: Path
     text: str
     eq_text: str
@@ -189,6 +190,7 @@ class EquationFile:
 
     @property
     def equations(self) -> b2.Equations:
+        """The Brian2 equations of the file."""
         return b2.Equations(self.eq_text)
 
 
@@ -224,6 +226,7 @@ def assign_labels(responses, labels, n_classes: int = N_CLASSES) -> np.ndarray:
     responses : array (n_examples, n_neurons)
         Spike counts during the presentation of each example.
     labels : array (n_examples,)
+
     Returns
     -------
     array (n_neurons,) of int; classes absent from ``labels`` are never chosen.
@@ -274,6 +277,7 @@ k += 1
 @dataclass
 class PassResult:
     """What one pass (several runs of the binary) over a set of images returns."""
+
     responses: np.ndarray   # (n_images, n_exc) spike counts of the accepted presentation
     repeats: np.ndarray     # (n_images,) number of repeats before acceptance
     wall_s: float           # wall time of the runs (binary + argument files + reading results)
@@ -558,7 +562,6 @@ def train_and_test(n_train: int, n_test: int, n_exc: int = 100, seed: int = 0, o
     ``train_examples_per_s``, ``assign_wall_s``, ``test_wall_s``, ``build_s``, neuron and
     synapse counts, mean repeats, ``theta_mean_mV``, and the sizes and seed.
     """
-    from ..training.data import load_mnist, subset
     if n_train < 1 or n_test < 1:
         raise ValueError("n_train and n_test must be positive")
     data = mnist if mnist is not None else load_mnist()

@@ -55,26 +55,26 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import brian2 as b2
+import numpy as np
 from brian2 import Hz, ms, second
 
 from ..model import learning as L
 from ..model.contract import run_values, validation_namespace
-from ..model.equations import EquationFileError, default_equation_dir, load_all
-from ..standalone.compiled import CompiledNetwork
+from ..model.equations import default_equation_dir, load_all
 from ..model.layers import Builder, hidden_layer, input_layer, projection
 from ..model.network import weight_recipe
 from ..model.params import ModelParams, ParameterError
+from ..model.schedule import pack_chunk
+from ..standalone.compiled import CompiledNetwork
 from ..training.options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
 from ..training.safeio import atomic_write_text, savefig_atomic
-from ..model.schedule import pack_chunk
 
 __all__ = ["Fig10Config", "Protocol", "CONDITIONS", "make_protocols", "apical_schedule", "Fig10Model",
-           "run_experiment", "summarize", "make_figures", "write_outputs", "main"]
+           "run_experiment", "summarize", "effective_params", "make_figures", "write_outputs", "parser", "config_from_args", "main"]
 
 #: the four conditions of the figure: name -> apical on (start, stop) in units of the phase length
 CONDITIONS = {
@@ -124,13 +124,15 @@ class Fig10Config:
 
     @property
     def pulse(self) -> float:
+        """Apical pulse length in the onset sweep (ms)."""
         return self.phase_ms if self.pulse_ms is None else self.pulse_ms
 
     @property
     def trial_ms(self) -> float:
+        """One trial: forward plus target phase (ms)."""
         return 2 * self.phase_ms
 
-    def validate(self, params: ModelParams | None = None) -> "Fig10Config":
+    def validate(self, params: ModelParams | None = None) -> Fig10Config:
         """Raise ParameterError naming the field."""
         for name in ("n_neurons", "n_basal", "n_apical", "trials"):
             if int(getattr(self, name)) < 1:
@@ -173,7 +175,7 @@ class Fig10Config:
         return self
 
     @classmethod
-    def quick(cls, **changes) -> "Fig10Config":
+    def quick(cls, **changes) -> Fig10Config:
         """A small, fast configuration (smoke tests, ``--quick``)."""
         base = dict(n_neurons=20, trials=3, sweep_step_ms=10.0, map_step_ms=20.0,
                     basal_rate_sweep=(25.0, 50.0, 100.0))
@@ -189,6 +191,7 @@ class Fig10Config:
 @dataclass(frozen=True)
 class Protocol:
     """One apical/basal stimulation protocol (one column of the apical schedule)."""
+
     kind: str                   # 'condition', 'onset', 'offset', 'map', 'rate'
     name: str
     onset_ms: float | None      # apical afferents on at steps [onset, offset); None: never
@@ -577,7 +580,7 @@ def run_experiment(cfg: Fig10Config, params: ModelParams | None = None, model: F
                    "cpp_seeds": cpp_seeds, "apical_weight_ms": states[0]["w_apical"],
                    "forward_window_ms": [float(p.settle / ms), cfg.phase_ms],
                    "target_window_ms": [cfg.phase_ms + float(p.settle / ms), cfg.trial_ms],
-                   "params": _effective_params(p, cfg, eta), "build_dir": str(model.build_dir)},
+                   "params": effective_params(p, cfg, eta), "build_dir": str(model.build_dir)},
         "timing": {"codegen_s": model.timings.get("codegen_s"), "build_s": build_s,
                    "compile_s": model.timings.get("build_s"), "runs": n_runs, "run_s": run_s,
                    "per_run_s": run_s / max(n_runs, 1), "experiment_s": total_s - build_s},
@@ -586,7 +589,7 @@ def run_experiment(cfg: Fig10Config, params: ModelParams | None = None, model: F
     return out, extras
 
 
-def _effective_params(p: ModelParams, cfg: Fig10Config, eta: float) -> dict:
+def effective_params(p: ModelParams, cfg: Fig10Config, eta: float) -> dict:
     """The model parameters this experiment ran with (plain numbers in docs/MODEL.md's units).
 
     The protocol's own values replace the model defaults they override (``g_a``, the phase
@@ -608,10 +611,11 @@ def _effective_params(p: ModelParams, cfg: Fig10Config, eta: float) -> dict:
 # ----------------------------------------------------------------------------- figures
 def make_figures(results: dict, extras: dict, out_dir: Path) -> list[Path]:
     """``fig10.png`` (protocol and conditions) and ``fig10_sweep.png`` (timing curves, map, rates)."""
-    import matplotlib
+    import matplotlib  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from .. import plotting as P
+    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+
+    from .. import plotting as P  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
 
     cfg = results["config"]
     fw, tw = cfg["forward_window_ms"], cfg["target_window_ms"]
@@ -657,7 +661,8 @@ def make_figures(results: dict, extras: dict, out_dir: Path) -> list[Path]:
 
 
 # ----------------------------------------------------------------------------- command line
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
+    """The options of ``python -m brian_segdend fig10``."""
     d = Fig10Config()
     ap = OneLineParser(
         prog="python -m brian_segdend fig10",
@@ -667,19 +672,22 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--n-neurons", type=positive_int, default=None, help=f"neurons per protocol (default {d.n_neurons}; quick 20)")
     ap.add_argument("--trials", type=positive_int, default=None, help=f"trials, each with its own RNG seed (default {d.trials}; quick 3)")
     ap.add_argument("--seed", type=seed_int, default=d.seed, help="master seed (default: %(default)s)")
-    ap.add_argument("--g-a", type=finite_float, default=d.g_a, help="apical->soma conductance (1/ms) for the conditions (default: %(default)s)")
+    ap.add_argument("--g-a", type=finite_float, default=d.g_a,
+                    help="apical->soma conductance (1/ms) for the conditions (default: %(default)s)")
     ap.add_argument("--g-a-sweep", type=finite_float, nargs="+", default=list(d.g_a_sweep), help="g_a values (1/ms) of the sweep")
     ap.add_argument("--basal-rate", type=finite_float, default=d.basal_rate, help="active basal afferent rate, Hz (default: %(default)s)")
     ap.add_argument("--basal-rate-sweep", type=finite_float, nargs="+", default=None, help="basal rates (Hz) of the sweep")
     ap.add_argument("--n-basal", type=positive_int, default=d.n_basal, help="basal afferents per neuron (default: %(default)s)")
     ap.add_argument("--n-silent", type=nonneg_int, default=d.n_silent, help="silent basal afferents per neuron (default: %(default)s)")
     ap.add_argument("--n-apical", type=positive_int, default=d.n_apical, help="apical afferents per neuron (default: %(default)s)")
-    ap.add_argument("--apical-rate", type=finite_float, default=d.apical_rate, help="apical afferent rate when on, Hz (default: %(default)s)")
+    ap.add_argument("--apical-rate", type=finite_float, default=d.apical_rate,
+                    help="apical afferent rate when on, Hz (default: %(default)s)")
     ap.add_argument("--apical-v", type=finite_float, default=d.apical_v, help="mean apical voltage when on (default: %(default)s)")
     ap.add_argument("--phase-ms", type=finite_float, default=d.phase_ms, help="length of each phase, ms (default: %(default)s)")
     ap.add_argument("--pulse-ms", type=finite_float, default=None, help="apical pulse length in the onset sweep (default: phase length)")
     ap.add_argument("--sweep-step-ms", type=finite_float, default=None, help=f"onset/offset spacing (default {d.sweep_step_ms}; quick 10)")
-    ap.add_argument("--map-step-ms", type=finite_float, default=None, help=f"onset x offset map spacing (default {d.map_step_ms}; quick 20)")
+    ap.add_argument("--map-step-ms", type=finite_float, default=None,
+                    help=f"onset x offset map spacing (default {d.map_step_ms}; quick 20)")
     ap.add_argument("--eta", type=finite_float, default=None, help="hidden learning rate, ms^2 (default: Table 1, 0.21)")
     ap.add_argument("--quick", action="store_true", help="small population, coarse sweeps (smoke test)")
     ap.add_argument("--no-figures", action="store_true", help="write fig10.json only")
@@ -687,6 +695,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args) -> Fig10Config:
+    """A Fig10Config from parsed ``fig10`` options (``--quick`` gives the small defaults)."""
     changes = dict(seed=args.seed, g_a=args.g_a, g_a_sweep=tuple(args.g_a_sweep), basal_rate=args.basal_rate,
                    n_basal=args.n_basal, n_silent=args.n_silent, n_apical=args.n_apical,
                    apical_rate=args.apical_rate, apical_v=args.apical_v, phase_ms=args.phase_ms,
@@ -733,7 +742,7 @@ def write_outputs(results: dict, extras: dict, out: Path, figures: bool = True) 
 
 def main(argv=None) -> int:
     """Command line: ``python -m brian_segdend fig10 [options]``."""
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         cfg = config_from_args(args)
         params = ModelParams(hidden=(1,))

@@ -37,6 +37,8 @@ from pathlib import Path
 import numpy as np
 
 from ..model.params import ParameterError, default_learning_rates
+from ..training.train import TrainConfig
+from .sweep import SweepPoint, add_engine_options, engine_from_args, read_run, run_points
 
 __all__ = ["ARCHITECTURES", "PAPER_ERROR", "collect", "check_claims", "main", "paper_main"]
 
@@ -52,7 +54,6 @@ WINDOW = 10
 
 
 def parser() -> argparse.ArgumentParser:
-    from .sweep import add_engine_options
     ap = argparse.ArgumentParser(prog="python -m brian_segdend paper fig6",
                                  description="Figure 6B: test error per epoch of 784-10, 784-500-10 and "
                                              "784-500-100-10, trained on the sweep engine, checked against the paper.")
@@ -92,8 +93,6 @@ def _rates(args, name: str, n_hidden: int) -> list:
 
 def points(args, out: Path):
     """One :class:`~brian_segdend.studies.sweep.SweepPoint` per network and seed (folders ``<arch>/seed<k>``)."""
-    from .sweep import SweepPoint
-    from ..training.train import TrainConfig
     hidden_of = QUICK_HIDDEN if args.quick else ARCHITECTURES
     pts = []
     for name in args.architectures:
@@ -112,7 +111,6 @@ def points(args, out: Path):
 
 def collect(folder, architectures=tuple(ARCHITECTURES)) -> dict:
     """Every ``<folder>/<arch>/seed*/`` run: per architecture and seed the test error per epoch."""
-    from .sweep import read_run
     folder = Path(folder)
     out = {}
     for name in architectures:
@@ -189,10 +187,11 @@ def check_claims(arch: dict) -> list[dict]:
 
 
 def plot(arch: dict, path, quick_names=None):
-    import matplotlib
+    import matplotlib  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from ..plotting import plot_error_bands
+    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+
+    from ..plotting import plot_error_bands  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     series, marks = {}, {}
     for name, a in arch.items():
         if not a["mean_percent"]:
@@ -227,7 +226,6 @@ def _seeds(text):
 
 def main(argv=None) -> int:
     """``python -m brian_segdend paper fig6 [options]``."""
-    from .sweep import engine_from_args, run_points
     ap = parser()
     given = set()
     argv = list(argv or [])

@@ -55,11 +55,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import hashlib
 import itertools
 import json
 import math
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -69,7 +71,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cli import train_parser
+from ..model.equations import EquationFileError
 from ..model.params import ModelParams, ParameterError, default_learning_rates
+from ..standalone.buildcache import ENV_BUILD_DIR
+from ..training.data import DataError, load_mnist
+from ..training.train import CheckpointError, RunLockedError, TrainConfig, TrainingError, load_checkpoint, load_config_file, train_run
 
 __all__ = ["SweepPoint", "Engine", "parse_grid_option", "expand_points", "read_run", "aggregate",
            "run_points", "run_sweep", "run_task", "paper_grid_axes", "main"]
@@ -81,7 +88,6 @@ _ETA_LAYER = re.compile(r"^eta(\d+)$")
 
 # -------------------------------------------------------------------------- parameters
 def _train_fields() -> set:
-    from ..training.train import TrainConfig
     return {f.name for f in fields(TrainConfig)} - {"model", "out"}
 
 
@@ -145,7 +151,6 @@ def point_name(params: dict, seed: int) -> str:
     parts = [f"{k}={_fmt_value(v)}" for k, v in params.items()] + [f"seed{seed}"]
     name = re.sub(r"[^A-Za-z0-9._=+-]", "_", "_".join(parts))
     if len(name) > 120:   # keep folder names short, still unique and deterministic
-        import hashlib
         digest = hashlib.sha256(json.dumps([params, seed], sort_keys=True, default=str).encode()).hexdigest()[:12]
         name = f"{name[:100]}_{digest}_seed{seed}"
     return name
@@ -196,6 +201,7 @@ def apply_params(base: dict, params: dict, source: str = "sweep") -> dict:
 @dataclass
 class SweepPoint:
     """One run of a sweep: the varied values, the seed, its folder name and full configuration."""
+
     params: dict
     seed: int
     name: str
@@ -203,6 +209,7 @@ class SweepPoint:
     group: str = ""              # configuration without the seed (aggregation key)
 
     def to_dict(self) -> dict:
+        """A JSON-ready dictionary."""
         return {"name": self.name, "params": self.params, "seed": self.seed, "group": self.group}
 
 
@@ -212,7 +219,6 @@ def expand_points(base: dict, grid: dict | None = None, explicit: list | None = 
 
     Every configuration is checked (``TrainConfig.from_dict``) before anything runs.
     """
-    from ..training.train import TrainConfig
     grid = {canonical_param(k, source): list(v) if isinstance(v, (list, tuple)) else [v]
             for k, v in (grid or {}).items()}
     combos = []
@@ -255,7 +261,6 @@ def read_run(folder) -> dict:
         ``examples_per_second``, ``run_wall_s`` (training and testing time summed over the
         epochs) and ``config`` (where known).
     """
-    from ..training.train import CheckpointError, load_checkpoint
     folder = Path(folder)
     out = {"status": "missing", "epochs_done": 0, "test_error": [], "initial_test_error": None,
            "final_test_error": None, "examples_per_second": None, "run_wall_s": None, "config": None}
@@ -334,7 +339,6 @@ _DATA = {}
 
 
 def _load_data(source):
-    from ..training.data import load_mnist
     if source not in _DATA:
         _DATA.clear()
         _DATA[source] = load_mnist(source=source)
@@ -349,11 +353,7 @@ def run_task(config: dict, lock_wait_s: float = 300.0) -> dict:
     locked by another live process is waited for (``lock_wait_s``), e.g. an orphaned worker of
     a killed sweep finishing its chunk.
     """
-    import socket
     os.environ["OMP_NUM_THREADS"] = "1"
-    from ..model.equations import EquationFileError
-    from ..training.data import DataError
-    from ..training.train import RunLockedError, TrainConfig, TrainingError, train_run
     t0 = time.perf_counter()
     out = Path(config["out"])
     out.mkdir(parents=True, exist_ok=True)
@@ -402,6 +402,7 @@ class Engine:
     retries : int
         How often a task that raised is submitted again.
     """
+
     workers: int | None = None
     scheduler: str | None = None
     slurm: bool = False
@@ -411,19 +412,18 @@ class Engine:
 
     def start(self, log=print):
         """(client, cluster or None) ready for tasks."""
-        from distributed import Client
+        from distributed import Client  # lazy: Dask is needed only when a sweep runs (optional SLURM extra; start-up cost)
         if self.scheduler:
             try:
                 client = Client(self.scheduler, timeout="30s")
             except (OSError, TimeoutError) as e:
-                from ..training.train import TrainingError
                 raise TrainingError(f"--scheduler {self.scheduler}: cannot connect ({e})") from None
             return client, None
         if self.slurm:
             cluster = _slurm_cluster(self.slurm_options, self.dashboard)
             cluster.scale(jobs=self.workers or 1)
             return Client(cluster), cluster
-        from distributed import LocalCluster
+        from distributed import LocalCluster  # lazy: Dask is needed only when a sweep runs (optional SLURM extra; start-up cost)
         n = self.workers or _cores()
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=self.dashboard,
                                env={"OMP_NUM_THREADS": "1"}, silence_logs=40)
@@ -436,12 +436,11 @@ def _cores() -> int:
 
 def _slurm_cluster(opts: dict, dashboard: str):
     try:
-        from dask_jobqueue import SLURMCluster
+        from dask_jobqueue import SLURMCluster  # lazy: Dask is needed only when a sweep runs (optional SLURM extra; start-up cost)
     except ImportError:
         raise ParameterError("--slurm needs dask-jobqueue: pip install 'brian-segdend[slurm]' "
                              "(dask-jobqueue==0.9.0)") from None
     prologue = ["export OMP_NUM_THREADS=1"]
-    from ..standalone.buildcache import ENV_BUILD_DIR
     if os.environ.get(ENV_BUILD_DIR):
         prologue.append(f"export {ENV_BUILD_DIR}={os.environ[ENV_BUILD_DIR]}")
     prologue += list(opts.get("prologue") or [])
@@ -495,7 +494,7 @@ def engine_from_args(args) -> Engine:
 
 # -------------------------------------------------------------------------- running
 def _fmt_time(s: float) -> str:
-    from ..training.train import _fmt_time as f
+    from ..training.train import _fmt_time as f  # lazy: a local alias
     return f(s)
 
 
@@ -510,7 +509,6 @@ def check_folders(points: list[SweepPoint], resume: bool):
     taken = [p.name for p in points if any((Path(p.config["out"]) / f).exists()
                                             for f in ("results.json", "checkpoint.npz"))]
     if taken:
-        from ..training.train import TrainingError
         raise TrainingError(f"{Path(points[0].config['out']).parent}: {len(taken)} run folder(s) already hold "
                             f"runs (e.g. {taken[0]}); use --resume to continue them or choose another --out")
 
@@ -538,7 +536,7 @@ def run_points(points: list[SweepPoint], engine: Engine, resume: bool = False, l
 
 
 def _run_on_dask(todo, engine: Engine, summaries: dict, log):
-    from distributed import as_completed
+    from distributed import as_completed  # lazy: Dask is needed only when a sweep runs (optional SLURM extra; start-up cost)
     client = cluster = None
     t_start = time.perf_counter()
     futures = []
@@ -629,10 +627,11 @@ def _atomic_write(path: Path, text: str):
 
 
 def _plot_curves(aggregates, path):
-    import matplotlib
+    import matplotlib  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from ..plotting import plot_error_bands
+    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+
+    from ..plotting import plot_error_bands  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
     series = {}
     for a in aggregates:
@@ -648,9 +647,9 @@ def _plot_curves(aggregates, path):
 
 
 def _plot_heatmap(aggregates, varied, path):
-    import matplotlib
+    import matplotlib  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     xk, yk = varied[1], varied[0]
     xs = sorted({_fmt_value(a["params"].get(xk)) for a in aggregates}, key=_sort_key)
     ys = sorted({_fmt_value(a["params"].get(yk)) for a in aggregates}, key=_sort_key)
@@ -766,7 +765,6 @@ def _paper_grid(args, base, out, engine, log) -> dict:
 
 # -------------------------------------------------------------------------- command line
 def sweep_parser() -> argparse.ArgumentParser:
-    from ..cli import train_parser
     ap = train_parser(prog="python -m brian_segdend sweep")
     ap.description = ("Run many training runs (a grid or list of configurations times seeds) on Dask "
                       "distributed. The train options are the base configuration.")
@@ -814,7 +812,6 @@ def points_from_args(args) -> tuple[list[SweepPoint], dict, Path]:
     """The sweep's points, its base configuration and output folder from the parsed options."""
     file_doc = {}
     if args.sweep:
-        from ..training.train import load_config_file
         file_doc = load_config_file(args.sweep)
         unknown = sorted(set(file_doc) - {"base", "grid", "list", "seeds"})
         if unknown:
@@ -822,7 +819,6 @@ def points_from_args(args) -> tuple[list[SweepPoint], dict, Path]:
     # base: the file's base table (and --config), overridden by the ordinary train options
     base = dict(file_doc.get("base", {}) or {})
     if args.config:
-        from ..training.train import load_config_file
         base.update(load_config_file(args.config))
     base_model = dict(base.pop("model", {}) or {})
     for k, v in _train_options(args).items():

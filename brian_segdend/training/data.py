@@ -1,6 +1,7 @@
 """MNIST for the segregated-dendrites network.
 
-Images are float32 arrays in [0, 1] (half the memory of float64; k/256 pixel values are exact) of shape ``(n, 784)``; labels are int64 in 0-9.
+Images are float32 arrays in [0, 1] (half the memory of float64; k/256 pixel values are exact) of shape
+``(n, 784)``; labels are int64 in 0-9.
 The training set has 60,000 examples, the test set 10,000 (Guerguiev et al. 2017,
 https://doi.org/10.7554/eLife.22901, train on the 60,000 and test on the 10,000).
 
@@ -38,6 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .safeio import atomic_open, atomic_write_text
 
 __all__ = [
     "MNIST",
@@ -405,9 +408,9 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
             "numpy._core.multiarray",
         ):
             try:
-                from numpy._core.multiarray import _reconstruct
+                from numpy._core.multiarray import _reconstruct  # lazy: the module's name depends on the NumPy version
             except ImportError:  # numpy < 2
-                from numpy.core.multiarray import _reconstruct
+                from numpy.core.multiarray import _reconstruct  # lazy: the module's name depends on the NumPy version
             return _reconstruct
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
 
@@ -472,7 +475,6 @@ def _write_cache(path: Path, data: MNIST) -> None:
         arrays[f"{split}_images"] = scaled.astype(np.uint8)
         arrays[f"{split}_labels"] = getattr(data, f"{split}_labels").astype(np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
-    from .safeio import atomic_open, atomic_write_text
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     digest = hashlib.sha256(buf.getvalue()).hexdigest()

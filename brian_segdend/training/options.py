@@ -21,6 +21,7 @@ class OneLineParser(argparse.ArgumentParser):
     """``argparse.ArgumentParser`` whose usage errors are one line: ``error: --opt: ...`` (exit 2)."""
 
     def error(self, message):
+        """Print a one-line usage error and exit with status 2."""
         if message.startswith("argument "):
             message = message[len("argument "):]
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")

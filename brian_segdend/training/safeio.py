@@ -47,7 +47,7 @@ def open_nofollow(path, flags: int, mode: int = 0o666) -> int:
     """``os.open`` with ``O_NOFOLLOW``; a symbolic link at ``path`` gives UnsafeOutputError."""
     try:
         return os.open(path, flags | _O_NOFOLLOW | _O_CLOEXEC, mode)
-    except OSError as e:
+    except OSError:
         if os.path.islink(path):
             raise UnsafeOutputError(f"{path}: is a symbolic link; refusing to write through it "
                                     f"(remove the link)") from None

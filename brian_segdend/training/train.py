@@ -21,27 +21,32 @@ Output folder
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
-import io
 import json
 import math
 import os
 import socket
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
-from brian2 import ms
+import tomllib
+import yaml
 
-from .options import MAX_SEED
+from ..model.network import SegDendNetwork, initial_weights
 from ..model.params import ModelParams, ParameterError, is_integer, is_number, layer_sizes_tuple
-from .safeio import atomic_open, atomic_write_text, open_nofollow, remove_file, savefig_atomic
 from ..model.schedule import pack_chunk, phase_lengths
+from .data import load_mnist, subset, subset_indices
+from .options import MAX_SEED
+from .safeio import atomic_open, atomic_write_text, open_nofollow, remove_file, savefig_atomic
 
 __all__ = ["TrainConfig", "TrainingError", "CheckpointError", "RunLockedError", "DivergenceError",
-           "train_run", "check_output_folder", "load_config_file", "classify", "save_checkpoint", "load_checkpoint"]
+           "train_run", "check_output_folder", "load_config_file", "classify", "save_checkpoint", "load_checkpoint",
+           "seed_for", "config_key"]
 
 
 class TrainingError(RuntimeError):
@@ -109,6 +114,7 @@ def check_output_folder(out) -> Path:
 @dataclass
 class TrainConfig:
     """Everything that defines a training run (the effective configuration is saved)."""
+
     hidden: tuple = (500,)
     train_size: int = 10_000
     test_size: int = 2_000
@@ -209,17 +215,20 @@ class TrainConfig:
                 f"{need / 2**30:.1f} GiB of memory, {available / 2**30:.1f} GiB is available")
 
     def model_params(self) -> ModelParams:
+        """The ModelParams of this configuration (units added, validated)."""
         values = dict(self.model)
         values["hidden"] = self.hidden
         return ModelParams.from_mapping(values, source="model parameters")
 
     def to_dict(self) -> dict:
+        """A JSON-ready dictionary (also the checkpoint's configuration)."""
         d = dataclasses.asdict(self)
         d["hidden"] = list(self.hidden)
         return d
 
     @classmethod
-    def from_dict(cls, d: dict, source: str = "configuration") -> "TrainConfig":
+    def from_dict(cls, d: dict, source: str = "configuration") -> TrainConfig:
+        """A TrainConfig from a dictionary; unknown or ill-typed keys raise ParameterError naming ``source``."""
         known = {f.name for f in fields(cls)}
         model_known = {f.name for f in fields(ModelParams)}
         top, model = {}, dict(d.get("model", {}) or {})
@@ -252,10 +261,8 @@ def load_config_file(path) -> dict:
         raise ParameterError(f"{path}: cannot read configuration file: {e.strerror}") from None
     try:
         if path.suffix == ".toml":
-            import tomllib
             data = tomllib.loads(raw.decode("utf-8"))
         elif path.suffix in (".yaml", ".yml"):
-            import yaml
             data = yaml.safe_load(raw.decode("utf-8")) or {}
         else:
             raise ParameterError(f"{path}: configuration files must end in .toml, .yaml or .yml")
@@ -370,7 +377,6 @@ class RunLock:
         self._fd = None
 
     def acquire(self):
-        import fcntl
         for _ in range(100):
             try:
                 fd = open_nofollow(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -434,9 +440,8 @@ class RunLock:
 
 
 # -------------------------------------------------------------------------- running
-def _seed_for(seed: int, *keys) -> int:
+def seed_for(seed: int, *keys) -> int:
     """A 31-bit seed that depends only on the run seed and the keys (epoch, chunk, ...)."""
-    import zlib   # a stable hash: Python's hash() of a str changes between processes
     ints = [zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in keys]
     return int(np.random.SeedSequence([int(seed), *ints]).generate_state(1)[0] % (2 ** 31))
 
@@ -451,7 +456,7 @@ def classify(net, state: dict, images: np.ndarray, labels: np.ndarray, seed: int
     while done < len(images):
         sch = pack_chunk(np.full(len(images) - done, steps), net.chunk_steps, settle, train=False)
         sl = slice(done, done + sch.n_examples)
-        _, res = net.run_chunk(state, images[sl], labels[sl], sch, seed=_seed_for(seed, "test", tag, chunk))
+        _, res = net.run_chunk(state, images[sl], labels[sl], sch, seed=seed_for(seed, "test", tag, chunk))
         preds[sl] = np.argmax(res.out_Vbar_f, axis=1)
         done += sch.n_examples
         chunk += 1
@@ -496,7 +501,6 @@ def train_run(config: TrainConfig, resume: bool = False, force: bool = False, lo
     config.check_chunk(config.model_params())
     out = check_output_folder(config.out)
     if data is None:
-        from .data import load_mnist
         data = load_mnist(source=config.data_source)
     config.check_resources(data)
     with RunLock(out):
@@ -504,8 +508,6 @@ def train_run(config: TrainConfig, resume: bool = False, force: bool = False, lo
 
 
 def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
-    from .data import subset, subset_indices
-    from ..model.network import SegDendNetwork, initial_weights
 
     results_path = out / "results.json"
     ckpt = out / "checkpoint.npz"
@@ -550,7 +552,7 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
         if meta is None:
             raise CheckpointError(f"{ckpt}: no usable checkpoint to resume from (all are damaged); "
                                   f"use --force to start again")
-        if meta["config_key"] != _config_key(cfg_dict):
+        if meta["config_key"] != config_key(cfg_dict):
             raise CheckpointError(f"{ckpt}: checkpoint belongs to a different configuration; "
                                   f"resume with the same options or use --force")
         log(f"resuming from epoch {meta['epoch']}, example {meta['position']} of {config.train_size}")
@@ -564,14 +566,14 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
     build_s = time.perf_counter() - t_build
 
     if meta is None:
-        rng = np.random.default_rng(_seed_for(config.seed, "init"))
+        rng = np.random.default_rng(seed_for(config.seed, "init"))
         state = initial_weights(params, rng)
         log(f"network {'-'.join(map(str, params.layer_sizes))}, {config.train_size} training / "
             f"{config.test_size} test images, {config.epochs} epoch(s), seed {config.seed}")
         t0 = time.perf_counter()
         err0, _ = classify(net, state, te_x, te_y, config.seed, "initial")
         log(f"initial test error {err0:.4f} ({time.perf_counter() - t0:.1f} s)")
-        meta = {"config_key": _config_key(cfg_dict), "epoch": 0, "position": 0, "chunk": 0,
+        meta = {"config_key": config_key(cfg_dict), "epoch": 0, "position": 0, "chunk": 0,
                 "initial_test_error": err0, "epochs": [], "train_wrong": 0, "train_seen": 0,
                 "train_wall_s": 0.0, "examples_trained": 0}
         save_checkpoint(ckpt, state, meta)
@@ -583,8 +585,8 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
     chunks_run = 0
     while meta["epoch"] < config.epochs:
         e = meta["epoch"]
-        order = np.random.default_rng(_seed_for(config.seed, "order", e)).permutation(config.train_size)
-        lengths = phase_lengths(config.train_size, np.random.default_rng(_seed_for(config.seed, "phases", e)),
+        order = np.random.default_rng(seed_for(config.seed, "order", e)).permutation(config.train_size)
+        lengths = phase_lengths(config.train_size, np.random.default_rng(seed_for(config.seed, "phases", e)),
                                 min_steps, wald_mean, wald_scale)
         longest = int(lengths.sum(axis=1).max()) if len(lengths) else 0
         if longest > config.chunk_steps:
@@ -598,7 +600,7 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
             idx = tr_idx[order[pos:pos + sch.n_examples]]
             t0 = time.perf_counter()
             new_state, res = net.run_chunk(state, tr_x[idx], tr_y[idx], sch,
-                                           seed=_seed_for(config.seed, "train", e, meta["chunk"]))
+                                           seed=seed_for(config.seed, "train", e, meta["chunk"]))
             wall = time.perf_counter() - t0
             where = f"in epoch {e + 1}, examples {pos + 1}-{pos + sch.n_examples}"
             _check_finite(new_state, config.divergence_limit, where)
@@ -647,7 +649,7 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks):
     return results
 
 
-def _config_key(cfg_dict: dict) -> str:
+def config_key(cfg_dict: dict) -> str:
     """What must match for a checkpoint to be resumed (everything but the output folder and chunking of logs)."""
     d = {k: v for k, v in cfg_dict.items() if k not in ("out",)}
     # options added later leave the key of runs that use their defaults unchanged
@@ -676,10 +678,11 @@ def _write_weights(path: Path, state: dict):
 
 
 def _save_learning_curve(results: dict, path: Path):
-    import matplotlib
+    import matplotlib  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from ..plotting import plot_learning_curve
+    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+
+    from ..plotting import plot_learning_curve  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
     fig, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
     plot_learning_curve(ax, results)
     try:
