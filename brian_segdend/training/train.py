@@ -21,13 +21,10 @@ Output folder
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import hashlib
 import json
 import math
 import os
-import socket
-import sys
 import time
 import zlib
 from dataclasses import dataclass, field, fields
@@ -40,29 +37,16 @@ import yaml
 from ..model.network import SegDendNetwork, initial_weights
 from ..model.params import ModelParams, ParameterError, is_integer, is_number, layer_sizes_tuple
 from ..model.schedule import pack_chunk, phase_lengths
+from .checkpoints import load_checkpoint, save_checkpoint, state_arrays
 from .data import load_mnist, subset, subset_indices
+from .errors import CheckpointError, DivergenceError, RunLockedError, TrainingError
+from .lock import RunLock
 from .options import MAX_SEED
 from .safeio import atomic_open, atomic_write_text, open_nofollow, remove_file, savefig_atomic
 
 __all__ = ["TrainConfig", "TrainingError", "CheckpointError", "RunLockedError", "DivergenceError",
            "train_run", "check_output_folder", "load_config_file", "classify", "save_checkpoint", "load_checkpoint",
            "seed_for", "config_key"]
-
-
-class TrainingError(RuntimeError):
-    """A run cannot start or continue."""
-
-
-class CheckpointError(TrainingError):
-    """A checkpoint file is damaged, truncated or from another configuration."""
-
-
-class RunLockedError(TrainingError):
-    """Another live process owns the output folder."""
-
-
-class DivergenceError(TrainingError):
-    """Weights or voltages became NaN or exploded."""
 
 
 # -------------------------------------------------------------------------- configuration
@@ -273,170 +257,6 @@ def load_config_file(path) -> dict:
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: configuration must be a table of key = value pairs")
     return data
-
-
-# -------------------------------------------------------------------------- checkpoints
-def _state_arrays(state: dict) -> dict:
-    arrays = {}
-    for key in ("W", "b", "Y"):
-        for k, a in enumerate(state[key]):
-            arrays[f"{key}{k}"] = np.asarray(a, dtype=np.float64)
-    for name, a in state.get("dynamic", {}).items():
-        arrays[f"dyn:{name}"] = np.asarray(a, dtype=np.float64)
-    return arrays
-
-
-def _state_from_arrays(arrays: dict) -> dict:
-    state = {"W": [], "b": [], "Y": [], "dynamic": {}}
-    for key in ("W", "b", "Y"):
-        k = 0
-        while f"{key}{k}" in arrays:
-            state[key].append(arrays[f"{key}{k}"])
-            k += 1
-    for name, a in arrays.items():
-        if name.startswith("dyn:"):
-            state["dynamic"][name[4:]] = a
-    return state
-
-
-def _digest(arrays: dict, meta: str) -> str:
-    h = hashlib.sha256(meta.encode())
-    for name in sorted(arrays):
-        h.update(name.encode())
-        h.update(np.ascontiguousarray(arrays[name]).tobytes())
-    return h.hexdigest()
-
-
-def save_checkpoint(path, state: dict, meta: dict):
-    """Write ``state`` and ``meta`` atomically (temporary file, fsync, rename), with a checksum.
-
-    The previous checkpoint is kept as ``<name>.prev.npz``.
-    """
-    path = Path(path)
-    arrays = _state_arrays(state)
-    meta_s = json.dumps(meta, sort_keys=True)
-    digest = _digest(arrays, meta_s)
-    prev = path.with_name(path.stem + ".prev.npz")
-    # the new file is complete (and on disk) under checkpoint.tmp before it is renamed onto
-    # checkpoint.npz; renames replace links, never write through them (safeio)
-    with atomic_open(path, tmp=path.with_suffix(".tmp"), fsync=True) as f:
-        np.savez(f, __meta__=np.frombuffer(meta_s.encode(), dtype=np.uint8),
-                 __sha256__=np.frombuffer(digest.encode(), dtype=np.uint8), **arrays)
-        if os.path.lexists(path):
-            _keep_previous(path, prev)
-
-
-def _keep_previous(path: Path, prev: Path):
-    """Make ``prev`` the current ``path`` while ``path`` stays in place (a hard link, renamed
-    onto ``prev``), so that a checkpoint exists at every moment; a file system without hard
-    links gets a rename (``path`` is then missing until the new one is renamed in)."""
-    tmp = prev.with_name(prev.name + ".tmp")
-    remove_file(tmp)
-    try:
-        os.link(path, tmp, follow_symlinks=False)
-        os.replace(tmp, prev)
-    except OSError:
-        remove_file(tmp)
-        os.replace(path, prev)
-
-
-def load_checkpoint(path) -> tuple[dict, dict]:
-    """Read and verify a checkpoint; raise CheckpointError naming the file if it is damaged."""
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: checkpoint not found") from None
-    except Exception as e:
-        raise CheckpointError(f"{path}: checkpoint is damaged or truncated ({type(e).__name__}: {e})") from None
-    if "__meta__" not in arrays or "__sha256__" not in arrays:
-        raise CheckpointError(f"{path}: not a brian-segdend checkpoint (no metadata or checksum)")
-    meta_s = arrays.pop("__meta__").tobytes().decode("utf-8", "replace")
-    expected = arrays.pop("__sha256__").tobytes().decode("ascii", "replace")
-    if _digest(arrays, meta_s) != expected:
-        raise CheckpointError(f"{path}: checkpoint checksum does not match its contents (file damaged)")
-    return _state_from_arrays(arrays), json.loads(meta_s)
-
-
-# -------------------------------------------------------------------------- lock
-class RunLock:
-    """An exclusive ``flock`` on ``run.lock`` in the output folder, held for the whole run.
-
-    The kernel releases the lock when the holding process ends, however it ends (even
-    ``kill -9``), so there is no stale-lock guessing: a lock file nobody holds is simply
-    taken over. The file holds the holder's pid and host, only to name it in the error
-    message of a second run. It is opened with ``O_NOFOLLOW`` (a planted link is refused)
-    and removed when the lock is released; a process that locked a file just removed by
-    the previous holder notices that the path now names another file and tries again.
-    """
-
-    def __init__(self, folder: Path):
-        self.path = Path(folder) / "run.lock"
-        self.held = False
-        self._fd = None
-
-    def acquire(self):
-        for _ in range(100):
-            try:
-                fd = open_nofollow(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as e:
-                raise TrainingError(f"{self.path}: cannot open the run lock ({e.strerror or e})") from None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                other = self._read_fd(fd)
-                os.close(fd)
-                who = (f"pid {other.get('pid')} on {other.get('host')}" if other else "a process that is starting")
-                raise RunLockedError(
-                    f"{self.path}: another run ({who}) is using this output folder; wait for it or "
-                    f"choose another --out") from None
-            except OSError as e:
-                os.close(fd)
-                raise TrainingError(f"{self.path}: cannot lock ({e.strerror or e}; a file system without "
-                                    f"locks?)") from None
-            try:
-                same = os.path.samestat(os.fstat(fd), os.lstat(self.path))
-            except FileNotFoundError:
-                same = False
-            if not same:          # the previous holder removed the file after we opened it
-                os.close(fd)
-                continue
-            previous = self._read_fd(fd)
-            if previous:
-                print(f"note: {self.path} was left by pid {previous.get('pid')} on {previous.get('host')}, "
-                      f"which ended without releasing it (stale lock; taken over)", file=sys.stderr)
-            me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(me).encode(), 0)
-            self._fd = fd
-            self.held = True
-            return self
-        raise RunLockedError(f"{self.path}: could not take the lock (the file keeps being replaced)")
-
-    @staticmethod
-    def _read_fd(fd):
-        try:
-            return json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
-        except (OSError, ValueError):
-            return None
-
-    def release(self):
-        if self.held:
-            try:
-                if os.path.samestat(os.fstat(self._fd), os.lstat(self.path)):
-                    os.unlink(self.path)      # while still locked: nobody can hold this file next
-            except OSError:
-                pass
-            os.close(self._fd)                # releases the flock
-            self._fd = None
-            self.held = False
-
-    def __enter__(self):
-        return self.acquire()
-
-    def __exit__(self, *exc):
-        self.release()
 
 
 # -------------------------------------------------------------------------- running
@@ -674,7 +494,7 @@ def _atomic_write_text(path: Path, text: str):
 
 def _write_weights(path: Path, state: dict):
     with atomic_open(path, tmp=path.with_suffix(".tmp")) as f:
-        np.savez(f, **{k: v for k, v in _state_arrays(state).items() if not k.startswith("dyn:")})
+        np.savez(f, **{k: v for k, v in state_arrays(state).items() if not k.startswith("dyn:")})
 
 
 def _save_learning_curve(results: dict, path: Path):
