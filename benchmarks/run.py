@@ -14,7 +14,7 @@ the input threshold and profiling):
               ccache (fresh folder, ccache on, after a priming build)
 ``train``     training examples/s at the paper's phase lengths, 784-10, 784-500-10, 784-500-100-10
 ``test``      test images/s at 250 ms per image, 784-500-10
-``numpy``     the plain NumPy reference (benchmarks/numpy_reference.py), 784-500-10, one thread
+``numpy``     the plain NumPy reference (brian_segdend/model/numpy_reference.py), 784-500-10, one thread
 ``runtime``   Brian2 runtime device (numpy target), 784-500-10, a few examples
 ``scaling``   cost vs hidden size (100, 500, 1000, 2000) and input rate (x0.5, x1, x2), with
               synaptic events counted by the NumPy reference on the same images
@@ -57,7 +57,7 @@ BRIAN2_DEFAULT_FLAGS = ["-w", "-O3", "-ffast-math", "-fno-finite-math-only", "-m
 
 # =============================================================================== worker side
 def _params(hidden, **changes):
-    from brian_segdend.params import ModelParams
+    from brian_segdend.model.params import ModelParams
     return ModelParams(hidden=tuple(hidden), **changes)
 
 
@@ -70,7 +70,7 @@ def _equation_dir(variant: str | None) -> str | None:
     independent draws: the second draw and exp are skipped in ~80% of steps)."""
     if not variant:
         return None
-    from brian_segdend.equations import default_equation_dir
+    from brian_segdend.model.equations import default_equation_dir
     d = Path(tempfile.mkdtemp(prefix="bench-eqs-"))
     for f in Path(default_equation_dir()).glob("*.eqs"):
         shutil.copy(f, d / f.name)
@@ -102,7 +102,7 @@ def _network(spec: dict):
             k["profile"] = True
             return orig(self, *a, **k)
         b2.Network.run = run
-    from brian_segdend.network import SegDendNetwork
+    from brian_segdend.model.network import SegDendNetwork
     p = _params(spec["hidden"])
     kw = {}
     if spec.get("device", "cpp_standalone") == "cpp_standalone":
@@ -121,7 +121,7 @@ def _network(spec: dict):
 
 
 def _data(n, seed=0, train=True, scale=1.0):
-    from brian_segdend.data import load_mnist
+    from brian_segdend.training.data import load_mnist
     d = load_mnist()
     rng = np.random.default_rng(seed)
     X, Y = (d.train_images, d.train_labels) if train else (d.test_images, d.test_labels)
@@ -133,8 +133,8 @@ def _data(n, seed=0, train=True, scale=1.0):
 
 
 def _lengths(n, seed, p):
-    from brian_segdend.schedule import phase_lengths
-    from brian2 import ms
+
+    from brian_segdend.model.schedule import phase_lengths
     return phase_lengths(n, np.random.default_rng(seed), int(round(float(p.phase_min / p.dt))),
                          float(p.wald_mean / p.dt), float(p.wald_scale / p.dt))
 
@@ -157,8 +157,8 @@ def w_build(spec):
 
 def w_train(spec):
     """Training chunks of n_examples each (phase lengths as in the paper); repeats."""
-    from brian_segdend.network import initial_weights
-    from brian_segdend.schedule import pack_chunk
+    from brian_segdend.model.network import initial_weights
+    from brian_segdend.model.schedule import pack_chunk
     t0 = time.perf_counter()
     net, p = _network(spec)
     net.build()
@@ -179,7 +179,6 @@ def w_train(spec):
         out.append({"n": sch.n_examples, "steps": steps, "wall_s": wall, "binary_s": binary, "loop_s": loop})
     result = {"runs": out, "build_s": build_s}
     if spec.get("profile"):
-        import brian2 as b2
         f = Path(spec["build_dir"]) / f"results_{os.getpid()}" / "profiling_info.txt"
         prof = {}
         for line in f.read_text().splitlines():
@@ -191,9 +190,9 @@ def w_train(spec):
 
 def w_test(spec):
     """classify() at test_duration 250 ms; repeats of n images."""
-    from brian_segdend.network import initial_weights
-    from brian_segdend.train import classify
-    import brian2 as b2
+
+    from brian_segdend.model.network import initial_weights
+    from brian_segdend.training.train import classify
     net, p = _network(spec)
     net.build()
     n = spec["n_examples"]
@@ -212,9 +211,8 @@ def w_test(spec):
 
 def w_numpy(spec):
     """The NumPy reference: training examples/s and spike counts."""
-    sys.path.insert(0, str(HERE))
-    from numpy_reference import NumpyNetwork
-    from brian_segdend.network import initial_weights
+    from brian_segdend.model.network import initial_weights
+    from brian_segdend.model.numpy_reference import NumpyNetwork
     p = _params(spec["hidden"])
     n = spec["n_examples"]
     x, y = _data(n * spec["repeats"], seed=1, scale=spec.get("scale", 1.0))
@@ -239,9 +237,10 @@ def w_numpy(spec):
 
 def w_runtime(spec):
     """Brian2 runtime device (numpy target); first run includes runtime code generation."""
-    from brian_segdend.network import initial_weights
-    from brian_segdend.schedule import pack_chunk
     import brian2 as b2
+
+    from brian_segdend.model.network import initial_weights
+    from brian_segdend.model.schedule import pack_chunk
     net, p = _network(dict(spec, device="runtime"))
     if spec.get("target"):
         b2.prefs.codegen.target = spec["target"]
@@ -262,9 +261,10 @@ def w_runtime(spec):
 
 def w_start(spec):
     """Parameter-only change on a built network: a tiny chunk (one example) with new eta/g_a."""
-    from brian_segdend.network import initial_weights
-    from brian_segdend.schedule import pack_chunk
     from brian2 import ms
+
+    from brian_segdend.model.network import initial_weights
+    from brian_segdend.model.schedule import pack_chunk
     net, p = _network(spec)
     net.build()
     x, y = _data(1, seed=3)
@@ -284,11 +284,11 @@ def w_start(spec):
 
 def w_memory(spec):
     """A real full-MNIST training run (train_run, 60,000 examples) stopped after one chunk."""
-    from brian_segdend.train import TrainConfig, train_run
+    from brian_segdend.training.train import TrainConfig, train_run
     out_dir = tempfile.mkdtemp(prefix="bench-mem-")
     os.environ["BRIAN_SEGDEND_BUILD_DIR"] = spec["build_root"]
     if spec.get("prebuild_only"):       # compile in a separate process: the compiler must not count
-        from brian_segdend.network import SegDendNetwork
+        from brian_segdend.model.network import SegDendNetwork
         SegDendNetwork(_params([500]), chunk_steps=spec["chunk_steps"]).build()
         return {}
     cfg = TrainConfig(hidden=(500,), train_size=60_000, test_size=spec.get("test_size", 10), epochs=1,
@@ -303,7 +303,7 @@ def w_memory(spec):
     except KeyboardInterrupt:
         pass
     wall = time.perf_counter() - t0
-    runs = [l.split() for l in rss_file.read_text().splitlines() if l.strip() and l.split()[0].isdigit()]
+    runs = [ln.split() for ln in rss_file.read_text().splitlines() if ln.strip() and ln.split()[0].isdigit()]
     shutil.rmtree(out_dir, ignore_errors=True)
     kb = 1024.0   # KiB
     return {"wall_s": wall, "binary_runs": [{"peak_rss_mb": int(m) * kb / 2 ** 20, "wall_s": float(e)} for m, e in runs],
@@ -393,7 +393,7 @@ def section_build(R, a):
         spec = {"hidden": list(h), "chunk_steps": DEFAULT_CHUNK}
         res = {}
         cold = []
-        for r in range(1 if a.quick else a.cold_repeats):
+        for _r in range(1 if a.quick else a.cold_repeats):
             d = fresh_dir(f"cold-{name}")
             cold.append(call("build", dict(spec, build_dir=d), env={"CCACHE_DISABLE": "1"}))
             shutil.rmtree(d, ignore_errors=True)
@@ -403,7 +403,7 @@ def section_build(R, a):
         warm = [call("build", dict(spec, build_dir=wd)) for _ in range(a.repeats)]
         res["warm"] = {"codegen_s": stats([c["codegen_s"] for c in warm]), "compile_s": stats([c["compile_s"] for c in warm])}
         cc = []
-        for r in range(a.repeats):
+        for _r in range(a.repeats):
             d = fresh_dir(f"ccache-{name}")
             cc.append(call("build", dict(spec, build_dir=d)))
             shutil.rmtree(d, ignore_errors=True)
@@ -563,7 +563,7 @@ def section_explore(R, a):
         log(f"  explore {name}: {out[name]['loop']['median']:.0f} ex/s (loop), {out[name]['wall']['median']:.0f} ex/s (wall)")
     base = out.get("baseline")
     if base and "loop" in base:
-        for name, v in out.items():
+        for _name, v in out.items():
             if "loop" in v:
                 v["gain_vs_baseline"] = v["loop"]["median"] / base["loop"]["median"] - 1
     # test throughput (250 ms per image) of the threshold and float32 variants
@@ -667,12 +667,12 @@ def main():
         section_explore(R, a)
         loads.append(os.getloadavg())
     R["machine"]["loadavg_end"] = list(os.getloadavg())
-    R["machine"]["loadavg_1min_samples"] = [l[0] for l in loads]
+    R["machine"]["loadavg_1min_samples"] = [ln[0] for ln in loads]
     R["table_markdown"] = table(R)
     out_path.write_text(json.dumps(R, indent=1, default=float))
     print()
     print(R["table_markdown"])
-    print(f"\nload average (1 min) during the run: {', '.join(f'{l[0]:.2f}' for l in loads)}")
+    print(f"\nload average (1 min) during the run: {', '.join(f'{ln[0]:.2f}' for ln in loads)}")
     print(f"results in {out_path}")
 
 

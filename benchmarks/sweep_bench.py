@@ -30,8 +30,8 @@ def main(argv=None):
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--out", default=str(Path(__file__).with_name("sweep_bench.json")))
     args = ap.parse_args(argv)
-    from brian_segdend.sweep import Engine, expand_points, run_sweep
-    from brian_segdend.train import TrainConfig, train_run
+    from brian_segdend.studies.sweep import Engine, expand_points, run_sweep
+    from brian_segdend.training.train import TrainConfig, train_run
     base = {"hidden": [args.hidden], "train_size": args.train_size, "test_size": args.test_size, "epochs": 1}
     rows = []
     with tempfile.TemporaryDirectory(prefix="sweep_bench_") as tmp:

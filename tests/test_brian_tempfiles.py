@@ -14,13 +14,13 @@ def _run(tmp_path, code, extra_env=None):
 
 
 def test_killed_process_leaves_no_brian_files(tmp_path):
-    r = _run(tmp_path, "import os, signal, brian_segdend.train; os.kill(os.getpid(), signal.SIGKILL)")
+    r = _run(tmp_path, "import os, signal, brian_segdend.training.train; os.kill(os.getpid(), signal.SIGKILL)")
     assert r.returncode == -9
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("brian_")] == []
 
 
 def test_brian_log_kept_when_asked(tmp_path):
-    code = "import os, signal, brian_segdend.params; os.kill(os.getpid(), signal.SIGKILL)"
+    code = "import os, signal, brian_segdend.model.params; os.kill(os.getpid(), signal.SIGKILL)"
     r = _run(tmp_path, code, {"BRIAN_SEGDEND_BRIAN_LOG": "1"})
     assert r.returncode == -9
     assert any(p.name.startswith("brian_debug_") for p in tmp_path.iterdir())
@@ -29,7 +29,7 @@ def test_brian_log_kept_when_asked(tmp_path):
 def test_ignored_sigint_stays_ignored_after_brian2_import(tmp_path):
     """A Dask worker or background job ignores SIGINT: importing the package must not make it crash."""
     code = ("import os, signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-            "import brian_segdend.params\n"
+            "import brian_segdend.model.params\n"
             "os.kill(os.getpid(), signal.SIGINT); time.sleep(0.2); print('still here')")
     r = _run(tmp_path, code)
     assert r.returncode == 0 and "still here" in r.stdout, r.stderr

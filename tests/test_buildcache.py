@@ -15,14 +15,14 @@ import time
 import warnings
 
 import numpy as np
-from brian2 import ms
 import pytest
+from brian2 import ms
 
-from brian_segdend import buildcache
-from brian_segdend.buildcache import BUILD_MARKER, BuildError, BuildWarning, check_build
-from brian_segdend.network import SegDendNetwork, initial_weights
-from brian_segdend.params import ModelParams
-from brian_segdend.schedule import pack_chunk
+from brian_segdend.model.network import SegDendNetwork, initial_weights
+from brian_segdend.model.params import ModelParams
+from brian_segdend.model.schedule import pack_chunk
+from brian_segdend.standalone import buildcache
+from brian_segdend.standalone.buildcache import BUILD_MARKER, BuildError, BuildWarning, check_build
 
 pytestmark = pytest.mark.slow
 
@@ -242,7 +242,7 @@ def test_interrupt_during_compile_stops_make_and_next_run_rebuilds(tmp_path, sig
         code = proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
-        raise AssertionError("the run ignored the signal during the compile")
+        raise AssertionError("the run ignored the signal during the compile") from None
     err = proc.stderr.read().decode()
     assert code in (130, 143), err
     assert "compilation failed" not in err

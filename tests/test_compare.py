@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from brian_segdend import compare as C
-from brian_segdend.equations import EquationFileError
+from brian_segdend.model.equations import EquationFileError
+from brian_segdend.studies import compare as C
 
 
 def test_stdp_exponential_window():

@@ -1,8 +1,8 @@
 """The equation files themselves, simulated with Brian2's runtime device (numpy target).
 
-Groups are made exactly as the network makes them (:func:`brian_segdend.network.build_group`
-on the files returned by :func:`brian_segdend.equations.load_all`), with the runtime
-parameters taken from :class:`ModelParams` (MODEL.md's Table 1).
+Groups are made exactly as the network makes them (:func:`brian_segdend.model.network.build_group`
+on the files returned by :func:`brian_segdend.model.equations.load_all`), with the runtime
+parameters taken from :class:`ModelParams` (docs/MODEL.md's Table 1).
 
 Step alignment (Brian2 runs, in every step n at time t_n = n dt: state update from t_n to
 t_{n+1}, thresholds, synaptic events, resets). A spike emitted at step n0 -- by a
@@ -14,18 +14,16 @@ kappa(t_n - t_{n0+1}): zero up to and including step n0+1, then kappa(dt), kappa
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
+import brian2 as b2
 import numpy as np
 import pytest
-
-import brian2 as b2
 from brian2 import Hz, ms, second
 from brian2.devices.device import reset_device
 
-from brian_segdend import equations
-from brian_segdend.network import SegDendNetwork, build_group
-from brian_segdend.params import ModelParams, KERNEL_CUTOFF
+from brian_segdend.model import equations
+from brian_segdend.model.contract import run_values, validation_namespace
+from brian_segdend.model.layers import build_group, cutoff_statements
+from brian_segdend.model.params import KERNEL_CUTOFF, ModelParams
 
 
 # ----------------------------------------------------------------------------- device
@@ -50,9 +48,9 @@ def runtime_numpy():
 P = ModelParams(hidden=(5,), n_input=8, n_output=3)
 
 
-def namespace(p: ModelParams = P) -> dict:
+def namespace() -> dict:
     """The namespace the network validates the files with."""
-    return SegDendNetwork._namespace_for_validation(SimpleNamespace(params=p))
+    return validation_namespace()
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +64,7 @@ def make(files, name, n, file_names, extra="", threshold=None, reset=None, p=P, 
     method = method or files[file_names[0]].directives["method"]
     g, rt = build_group(files, name, n, file_names, extra, {}, method, {},
                         threshold=threshold, reset=reset)
-    values = SegDendNetwork._runtime_defaults(p)
+    values = run_values(p)
     values.update(overrides)
     for r in rt:
         setattr(g, r, values[r])
@@ -74,7 +72,7 @@ def make(files, name, n, file_names, extra="", threshold=None, reset=None, p=P, 
 
 
 def kappa(t, p=P):
-    """MODEL.md's kernel in 1/ms, t in ms (numbers); zero for t < 0."""
+    """docs/MODEL.md's kernel in 1/ms, t in ms (numbers); zero for t < 0."""
     tL, ts = float(p.tau_L / ms), float(p.tau_s / ms)
     t = np.asarray(t, float)
     return np.where(t >= 0, (np.exp(-t / tL) - np.exp(-t / ts)) / (tL - ts), 0.0)
@@ -185,13 +183,16 @@ def test_hidden_soma_steady_state_with_apical(files):
     np.testing.assert_allclose(V, p.k_b * V_B + ga * V_A / (gl + gb + ga), rtol=1e-6, atol=1e-6)
 
 
-OUT_EXTRA = "V_b : 1\ng_E : 1/second\ng_I : 1/second"
+# what the network supplies to output_soma.eqs: the dendrite, the example's class, the teaching switch
+OUT_EXTRA = "V_b : 1\nlabel : integer\nteach : 1"
 
 
 def test_output_soma_steady_state_forward(files):
     g = make(files, "ss_out0", len(V_B), ["output_soma"], OUT_EXTRA)
     g.V_b = V_B
-    g.g_E, g.g_I = 0 / ms, 0 / ms
+    g.teach = 0   # forward phase: no teaching conductance
+    np.testing.assert_allclose(np.asarray(g.g_E[:] * ms), 0.0)
+    np.testing.assert_allclose(np.asarray(g.g_I[:] * ms), 0.0)
     np.testing.assert_allclose(settle(g), P.k_d * V_B, rtol=1e-6, atol=1e-6)
 
 
@@ -199,7 +200,10 @@ def test_output_soma_steady_state_forward(files):
 def test_output_soma_teaching_fixed_point(files, gE, gI):
     g = make(files, f"ss_out_{int(gE)}{int(gI)}", len(V_B), ["output_soma"], OUT_EXTRA)
     g.V_b = V_B
-    g.g_E, g.g_I = gE / ms, gI / ms
+    g.teach = 1   # target phase, g_teach = 1/ms: every unit the correct class (g_E) or none (g_I)
+    g.label = np.arange(len(V_B)) if gE else -1
+    np.testing.assert_allclose(np.asarray(g.g_E[:] * ms), gE)
+    np.testing.assert_allclose(np.asarray(g.g_I[:] * ms), gI)
     gl, gd = 0.1, 0.6
     expected = (gd * V_B + gE * P.E_E + gI * P.E_I) / (gl + gd + gE + gI)
     np.testing.assert_allclose(settle(g), expected, rtol=1e-6, atol=1e-6)
@@ -261,7 +265,7 @@ def test_truncated_own_filtered_train(files):
              threshold=f"abs(t - {n0}*dt) < 0.5*dt", reset=files["kernel"].directives["on_spike"],
              method="exact")
     g.t_reset = -1 * second
-    S = b2.Synapses(g, g, on_pre=SegDendNetwork.cutoff_statements(files["kernel"], "on_spike_cutoff"),
+    S = b2.Synapses(g, g, on_pre=cutoff_statements(files["kernel"], "on_spike_cutoff"),
                     delay=KERNEL_CUTOFF, namespace={"kernel_cutoff": KERNEL_CUTOFF})
     S.connect(j="i")
     start = b2.StateMonitor(g, "s", record=0, when="start")
@@ -294,7 +298,7 @@ def test_truncated_dendritic_cascade(files, dendrite, file_names, var):
     src = b2.SpikeGeneratorGroup(1, [0], [n0] * ms)
     S = b2.Synapses(src, d, model="w : second",
                     on_pre={"pre": f.directives["on_pre"],
-                            "cutoff": SegDendNetwork.cutoff_statements(f, "on_pre_cutoff")},
+                            "cutoff": cutoff_statements(f, "on_pre_cutoff")},
                     delay={"cutoff": KERNEL_CUTOFF}, namespace={"kernel_cutoff": KERNEL_CUTOFF})
     S.connect()
     S.w = w * ms
@@ -312,7 +316,7 @@ def test_truncated_cutoff_skips_spikes_before_a_test_reset(files):
     g = make(files, "own_kernel_reset", 1, ["kernel"], "t_reset : second",
              threshold="abs(t - 3*dt) < 0.5*dt", reset=files["kernel"].directives["on_spike"],
              method="exact")
-    S = b2.Synapses(g, g, on_pre=SegDendNetwork.cutoff_statements(files["kernel"], "on_spike_cutoff"),
+    S = b2.Synapses(g, g, on_pre=cutoff_statements(files["kernel"], "on_spike_cutoff"),
                     delay=KERNEL_CUTOFF, namespace={"kernel_cutoff": KERNEL_CUTOFF})
     S.connect(j="i")
     g.run_regularly("k_L = k_L*int(abs(t - 8*dt) > 0.5*dt)\nk_s = k_s*int(abs(t - 8*dt) > 0.5*dt)\n"

@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from brian_segdend import network
 from brian_segdend.cli import main
-from brian_segdend.params import ModelParams, ParameterError
-from brian_segdend.train import TrainConfig
+from brian_segdend.model import network
+from brian_segdend.model.params import ModelParams, ParameterError
+from brian_segdend.training.train import TrainConfig
 
 
 @pytest.fixture(autouse=True)

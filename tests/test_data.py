@@ -1,4 +1,4 @@
-"""Tests for brian_segdend.data: MNIST loading, IDX files, corrupt inputs, cache, subsets."""
+"""Tests for brian_segdend.training.data: MNIST loading, IDX files, corrupt inputs, cache, subsets."""
 
 import gzip
 import os
@@ -12,9 +12,9 @@ import warnings
 import numpy as np
 import pytest
 
-from brian_segdend import data
-from brian_segdend.buildcache import ENV_BUILD_DIR, build_root, configure_compiler_cache
-from brian_segdend.data import (
+from brian_segdend.standalone.buildcache import ENV_BUILD_DIR, build_root, configure_compiler_cache
+from brian_segdend.training import data
+from brian_segdend.training.data import (
     ENV_SOURCE,
     DataError,
     DataWarning,
@@ -84,7 +84,7 @@ def test_summary_command(tmp_path):
     make_idx_dir(folder)
     env = dict(os.environ, **{ENV_SOURCE: str(folder)})
     out = subprocess.run(
-        [sys.executable, "-m", "brian_segdend.data"],
+        [sys.executable, "-m", "brian_segdend.training.data"],
         env=env, capture_output=True, text=True, check=True,
     ).stdout
     assert str(folder) in out and "(30, 784)" in out and "class counts" in out

@@ -1,4 +1,4 @@
-"""Which Brian2 statements the dense all-to-all kernels take over (brian_segdend.dense).
+"""Which Brian2 statements the dense all-to-all kernels take over (brian_segdend.standalone.dense).
 
 A statement of another form must keep Brian2's generic pathway (so an edited ``on_pre`` is
 never silently mistranslated); the compiled equality of both paths is tested in
@@ -8,8 +8,8 @@ tests/test_network.py::test_dense_kernels_equal_brian2_generic_pathways.
 import brian2 as b2
 import pytest
 
-from brian_segdend.dense import delivery_plan, learning_plan
-from brian_segdend.learning import WEIGHT_UPDATE, FEEDBACK_UPDATE, RULE_UNIT
+from brian_segdend.model.learning import FEEDBACK_UPDATE, RULE_UNIT, WEIGHT_UPDATE
+from brian_segdend.standalone.dense import delivery_plan, learning_plan
 
 
 @pytest.fixture(scope="module")

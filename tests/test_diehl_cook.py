@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 from brian2 import ms
 
-from brian_segdend.diehl_cook import (N_INPUT, DiehlCookNetwork, DiehlCookParams, assign_labels, classify,
-                                      load_equation_file, train_and_test)
+from brian_segdend.model.equations import EquationFileError
+from brian_segdend.studies.diehl_cook import (
+    N_INPUT,
+    DiehlCookNetwork,
+    DiehlCookParams,
+    assign_labels,
+    classify,
+    load_equation_file,
+    train_and_test,
+)
 
 SHORT = DiehlCookParams(t_present=100 * ms, t_rest=50 * ms)   # runtime parameters: same binary as default
 
@@ -44,6 +52,27 @@ def test_equation_files_load():
     assert "theta" in load_equation_file("excitatory").equations.names
 
 
+def test_equation_file_parameters_are_the_ones_the_network_uses():
+    """The paper values written in the files (``#: param``) are DiehlCookParams' defaults."""
+    p = DiehlCookParams()
+    seen = set()
+    for name in ("excitatory", "inhibitory", "input", "stdp"):
+        for key, value in load_equation_file(name).params.items():
+            assert float(value) == pytest.approx(float(getattr(p, key)), rel=1e-12), (name, key)
+            seen.add(key)
+    assert {"v_rest_e", "tau_e", "theta_plus", "rate_max", "nu_post", "w_max"} <= seen
+
+
+def test_broken_equation_file_names_path_and_line(tmp_path):
+    src = load_equation_file("excitatory")
+    (tmp_path / "excitatory.eqs").write_text(src.text.replace("#: refractory = refrac_e", "#: refractor = refrac_e"))
+    with pytest.raises(EquationFileError, match=r"excitatory\.eqs:\d+: unknown directive 'refractor'"):
+        load_equation_file("excitatory", tmp_path)
+    (tmp_path / "excitatory.eqs").write_text(src.text.replace("dge/dt = -ge/tau_ge : 1", "dge/dt = -ge/tau_ge : 1 +"))
+    with pytest.raises(EquationFileError, match=r"excitatory\.eqs:\d+: cannot parse"):
+        load_equation_file("excitatory", tmp_path)
+
+
 @pytest.mark.slow
 def test_smoke_training_changes_weights_and_theta(mnist, tmp_path, monkeypatch):
     monkeypatch.setenv("BRIAN_SEGDEND_BUILD_DIR", str(tmp_path.parent / "dc_builds"))
@@ -80,7 +109,7 @@ def test_smoke_training_changes_weights_and_theta(mnist, tmp_path, monkeypatch):
 
 
 def _compare_module():
-    from brian_segdend import compare_mnist
+    from brian_segdend.studies import compare_mnist
     return compare_mnist
 
 

@@ -3,7 +3,7 @@
 A mutation table is generated systematically from copies of the shipped files (delete each
 equation or directive line in turn, misspell each defined and each used name, change each
 declared unit, unbalance each right-hand side, ...). Every mutation must be rejected by
-:func:`brian_segdend.equations.load_all` -- in Python, before Brian2 generates or compiles
+:func:`brian_segdend.model.equations.load_all` -- in Python, before Brian2 generates or compiles
 anything -- with a message that starts with the mutated file's path and a line number.
 A few are also fed to :class:`SegDendNetwork` to check that nothing is compiled.
 
@@ -16,27 +16,25 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
+import brian2 as b2
 import numpy as np
 import pytest
 
-import brian2 as b2
-from brian2 import ms
-
-from brian_segdend import equations
-from brian_segdend.equations import COMPARTMENTS, EquationFileError, default_equation_dir
-from brian_segdend.network import SegDendNetwork, initial_weights
-from brian_segdend.params import ModelParams
-from brian_segdend.schedule import pack_chunk
+from brian_segdend.model import equations
+from brian_segdend.model.contract import COMPARTMENTS, validation_namespace
+from brian_segdend.model.equations import EquationFileError, default_equation_dir
+from brian_segdend.model.network import SegDendNetwork, initial_weights
+from brian_segdend.model.params import ModelParams
+from brian_segdend.model.schedule import pack_chunk
 
 P = ModelParams(hidden=(5,), n_input=8, n_output=3)
 SRC = default_equation_dir()
 NAMES = list(COMPARTMENTS)
 
 
-def namespace(p: ModelParams = P) -> dict:
-    return SegDendNetwork._namespace_for_validation(SimpleNamespace(params=p))
+def namespace() -> dict:
+    return validation_namespace()
 
 
 def copy_files(dst: Path) -> Path:
@@ -170,8 +168,8 @@ def generate_mutations():
         # file-level edits
         muts.append(("empty file", name, "", None))
         muts.append(("comment-only file", name,
-                     "\n".join(l if not code_of(l) else "# " + l for l in lines if not is_directive(l)), None))
-        muts.append(("directives only", name, "\n".join(l for l in lines if is_directive(l)), None))
+                     "\n".join(ln if not code_of(ln) else "# " + ln for ln in lines if not is_directive(ln)), None))
+        muts.append(("directives only", name, "\n".join(ln for ln in lines if is_directive(ln)), None))
         muts.append(("redefine a model parameter", name, text.rstrip("\n") + "\ng_l : 1/second\n",
                      len(text.rstrip("\n").split("\n")) + 1))
         muts.append(("helper named like a parameter", name, text.rstrip("\n") + "\ntau_L = 10*ms : second\n",

@@ -10,9 +10,17 @@ import numpy as np
 import pytest
 from brian2 import ms
 
-from brian_segdend.fig10 import (CONDITIONS, Fig10Config, Fig10Model, _parser, config_from_args,
-                                 make_protocols, per_neuron, run_experiment, write_outputs)
-from brian_segdend.params import ModelParams, ParameterError
+from brian_segdend.model.params import ModelParams, ParameterError
+from brian_segdend.studies.fig10 import (
+    CONDITIONS,
+    Fig10Config,
+    Fig10Model,
+    config_from_args,
+    make_protocols,
+    parser,
+    run_experiment,
+    write_outputs,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -149,9 +157,9 @@ def test_sweeps_and_outputs(fig10, tmp_path):
 
 
 def test_command_line_and_validation():
-    cfg = config_from_args(_parser().parse_args(["--quick", "--g-a", "0.05", "--basal-rate", "100", "--seed", "4"]))
+    cfg = config_from_args(parser().parse_args(["--quick", "--g-a", "0.05", "--basal-rate", "100", "--seed", "4"]))
     assert (cfg.n_neurons, cfg.g_a, cfg.basal_rate, cfg.seed) == (20, 0.05, 100.0, 4)
-    cfg = config_from_args(_parser().parse_args(["--n-neurons", "7", "--trials", "2"]))
+    cfg = config_from_args(parser().parse_args(["--n-neurons", "7", "--trials", "2"]))
     assert (cfg.n_neurons, cfg.trials) == (7, 2)
     protos = make_protocols(cfg)
     assert [p.name for p in protos[:4]] == list(CONDITIONS)
@@ -171,6 +179,6 @@ def test_json_records_the_effective_parameters(fig10):
     assert p["eta_hidden"] == params.learning_rates[0]
     assert "hidden" not in p and "test_duration" not in p
     changed = Fig10Config(**{**SMALL, "g_a": 0.05, "phase_ms": 80.0})
-    from brian_segdend.fig10 import _effective_params
-    q = _effective_params(params, changed, 0.1)
+    from brian_segdend.studies.fig10 import effective_params
+    q = effective_params(params, changed, 0.1)
     assert q["g_a"] == 0.05 and q["phase_min"] == 80.0 and q["eta_hidden"] == 0.1

@@ -5,13 +5,12 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from brian_segdend.fig6 import check_claims, collect
-from brian_segdend.train import save_checkpoint
+from brian_segdend.studies.fig6 import check_claims, collect
+from brian_segdend.training.train import save_checkpoint
 
 pytestmark = pytest.mark.slow
 

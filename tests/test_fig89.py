@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from brian_segdend import fig9 as F9
-from brian_segdend.network import SegDendNetwork, initial_weights, weight_recipe
-from brian_segdend.paper_study import paired_difference, t_critical_one_sided
-from brian_segdend.params import ModelParams, ParameterError
+from brian_segdend.model.network import SegDendNetwork, initial_weights, weight_recipe
+from brian_segdend.model.params import ModelParams, ParameterError
+from brian_segdend.studies.paper_study import paired_difference, t_critical_one_sided
 
 
 # ---------------------------------------------------------------------------- feedback variants
@@ -119,8 +119,8 @@ def test_paired_difference_and_fig9_claims():
 
 def test_summary_rows_of_fig6b_and_fig10(tmp_path):
     """Figure 6B's claims get the paper's values and per-claim epochs; Figure 10's signs are judged."""
-    from brian_segdend.fig6 import check_claims as fig6_claims
-    from brian_segdend.paper_summary import collect_rows
+    from brian_segdend.studies.fig6 import check_claims as fig6_claims
+    from brian_segdend.studies.paper_summary import collect_rows
     curves = {"784-10": [9.0] * 12, "784-500-10": list(np.linspace(8, 5, 60)), "784-500-100-10": list(np.linspace(7, 4, 30))}
     arch = {n: {"mean_percent": c, "seeds": {"1": {"test_error": [x / 100 for x in c]}}} for n, c in curves.items()}
     doc6 = {"claims": fig6_claims(arch), "architectures": arch,

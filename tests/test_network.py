@@ -1,6 +1,6 @@
-"""Verification of the compiled network against independent computations (MODEL.md).
+"""Verification of the compiled network against independent computations (docs/MODEL.md).
 
-(1) the compiled learning rule equals a plain NumPy computation of MODEL.md's equations on
+(1) the compiled learning rule equals a plain NumPy computation of docs/MODEL.md's equations on
     the window averages recorded from the same run (1e-9 relative);
 (2) window averages equal the mean of the recorded voltage traces over the window steps;
 (5) teaching: in the target phase the correct output unit fires near phi_max, the others near 0;
@@ -12,11 +12,11 @@ import os
 
 import numpy as np
 import pytest
-from brian2 import ms, Hz
+from brian2 import ms
 
-from brian_segdend.network import SegDendNetwork, initial_weights
-from brian_segdend.params import ModelParams
-from brian_segdend.schedule import pack_chunk, phase_lengths
+from brian_segdend.model.network import SegDendNetwork, initial_weights
+from brian_segdend.model.params import ModelParams
+from brian_segdend.model.schedule import pack_chunk, phase_lengths
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ def sig(x):
 
 
 def numpy_updates(p: ModelParams, W, b, rec, n_hidden):
-    """MODEL.md Eq. 23-35 in plain NumPy, in the paper's ms-based numbers.
+    """docs/MODEL.md Eq. 23-35 in plain NumPy, in the paper's ms-based numbers.
 
     ``rec`` holds the window averages recorded from the compiled run (SI units).
     Returns the expected (dW, db) per weight layer, bottom to top.
@@ -146,7 +146,7 @@ def test_window_averages_match_recorded_traces(run_1h):
 
 
 def test_teaching_signal_drives_target_rates(run_1h, mnist):
-    """Target phase: correct unit near phi_max, others near 0 (MODEL.md teaching conductances)."""
+    """Target phase: correct unit near phi_max, others near 0 (docs/MODEL.md teaching conductances)."""
     p, net, state, new, res, sch = run_1h
     o = by_neuron(res.records["output"])
     label = int(mnist.test_labels[3])
@@ -160,7 +160,7 @@ def test_teaching_signal_drives_target_rates(run_1h, mnist):
 
 def test_initial_voltage_distribution(mnist):
     """The weight recipe with the exact kernel on MNIST: first hidden layer mean ~1, sd ~1.7
-    (MODEL.md's recipe as written); a layer fed by a hidden layer (nu calibrated to the hidden
+    (docs/MODEL.md's recipe as written); a layer fed by a hidden layer (nu calibrated to the hidden
     rate) starts in the same range instead of saturating, and so does the output layer."""
     p = ModelParams(hidden=(500, 100), eta=(0.0, 0.0, 0.0))     # no learning: initial weights throughout
     net = SegDendNetwork(p, chunk_steps=3000, record=True)
@@ -171,7 +171,7 @@ def test_initial_voltage_distribution(mnist):
     new, res = net.run_chunk(state, mnist.test_images[idx], mnist.test_labels[idx], sch, seed=1)
     np.testing.assert_allclose(new["W"][0], state["W"][0], rtol=1e-15, atol=0)
     V = res.records["hidden0"]["Vbar_f"]
-    # measured: mean 0.99, sd 1.64 here (1.00 / 1.68 over 288 examples); MODEL.md: "roughly mean 1, sd 2"
+    # measured: mean 0.99, sd 1.64 here (1.00 / 1.68 over 288 examples); docs/MODEL.md: "roughly mean 1, sd 2"
     assert 0.7 < V.mean() < 1.3, V.mean()
     assert 1.3 < V.std() < 2.3, V.std()
     V1 = res.records["hidden1"]["Vbar_f"]
@@ -260,7 +260,7 @@ def _chunk_run(mnist, hidden, dense, steps=600, seed=4):
 
 
 def test_dense_kernels_equal_brian2_generic_pathways(mnist):
-    """The dense all-to-all kernels (brian_segdend.dense) and Brian2's generic Synapses
+    """The dense all-to-all kernels (brian_segdend.standalone.dense) and Brian2's generic Synapses
     pathways give the same trajectories: spike delivery, learning, several examples."""
     net_d, state, new_d, res_d, sch = _chunk_run(mnist, (20, 15), dense=True)
     paths_d = dict(net_d.dense_paths)
@@ -282,7 +282,7 @@ def test_dense_kernels_equal_brian2_generic_pathways(mnist):
 
 
 def test_fast_generator_option_runs_the_same_rule(mnist):
-    """The opt-in generator (brian_segdend.fastrng) drives the same model: the compiled rule
+    """The opt-in generator (brian_segdend.standalone.fastrng) drives the same model: the compiled rule
     still equals NumPy, the stream differs from Brian2's, and a seed still fixes the run."""
     run = one_example_run(mnist, (30,), fast_rng=True)
     assert_rule_matches_numpy(run, 1)

@@ -1,21 +1,17 @@
-"""The benchmark's NumPy baseline (benchmarks/numpy_reference.py) simulates the same model as
+"""The benchmark's NumPy baseline (brian_segdend/model/numpy_reference.py) simulates the same model as
 the compiled Brian2 network: same initial weights, images and phase lengths; different random
 numbers, so the comparison is on summary statistics (window-mean voltages of the hidden and
 output somas, plateaus, presynaptic averages, and the learning rule's weight changes).
 """
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from brian_segdend.network import SegDendNetwork, initial_weights
-from brian_segdend.params import ModelParams
-from brian_segdend.schedule import pack_chunk, phase_lengths
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from numpy_reference import NumpyNetwork  # noqa: E402
+from brian_segdend.model.network import SegDendNetwork, initial_weights
+from brian_segdend.model.numpy_reference import NumpyNetwork
+from brian_segdend.model.params import ModelParams
+from brian_segdend.model.schedule import pack_chunk, phase_lengths
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import math
 import pytest
 from brian2 import Hz, ms, mV, second
 
-from brian_segdend.params import ModelParams, ParameterError, default_learning_rates
+from brian_segdend.model.params import ModelParams, ParameterError, default_learning_rates
 
 
 # ----------------------------------------------------------------------------- Table 1

@@ -12,9 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from brian_segdend import safeio
-from brian_segdend.train import (RunLock, RunLockedError, TrainingError, _atomic_write_text, _save_learning_curve,
-                                 _write_weights, load_checkpoint, save_checkpoint)
+from brian_segdend.training import safeio
+from brian_segdend.training.train import (
+    RunLock,
+    RunLockedError,
+    TrainingError,
+    _atomic_write_text,
+    _save_learning_curve,
+    _write_weights,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 
 # -------------------------------------------------------------------------- run lock
@@ -170,7 +178,8 @@ def test_fig10_and_figure_writers_replace_links(tmp_path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from brian_segdend import fig10
+
+    from brian_segdend.studies import fig10
     victim = tmp_path / "victim"
     victim.write_text("precious")
     out = tmp_path / "out"
@@ -189,7 +198,7 @@ def test_fig10_and_figure_writers_replace_links(tmp_path):
 # -------------------------------------------------------------------------- signals
 _SLOW_TRAIN = """
 import sys, time
-import brian_segdend.data as d
+import brian_segdend.training.data as d
 real = d.load_mnist
 def slow(*a, **k):
     print("ready", flush=True)

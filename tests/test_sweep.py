@@ -17,9 +17,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from brian_segdend.params import ParameterError
-from brian_segdend.sweep import (Engine, aggregate, apply_params, expand_points, paper_grid_axes,
-                                 parse_grid_option, read_run, run_sweep)
+from brian_segdend.model.params import ParameterError
+from brian_segdend.studies.sweep import (
+    Engine,
+    aggregate,
+    apply_params,
+    expand_points,
+    paper_grid_axes,
+    parse_grid_option,
+    read_run,
+    run_sweep,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -143,7 +151,7 @@ def test_existing_scheduler_and_workers(reference, build_dir, tmp_path):
 
 def _first_running(out, names, min_chunk=1):
     """(folder, pid) of a run holding its lock with at least ``min_chunk`` chunks done."""
-    from brian_segdend.train import CheckpointError, load_checkpoint
+    from brian_segdend.training.train import CheckpointError, load_checkpoint
     for name in names:
         folder = out / name
         lock, ckpt = folder / "run.lock", folder / "checkpoint.npz"
@@ -267,7 +275,7 @@ def test_points_names_and_options(tmp_path, capsys):
     assert list(axes) == ["eta0", "eta1"] and len(axes["eta0"]) == 11
     assert axes["eta0"][0] == 0.025 and axes["eta0"][-1] == 0.075
     # sweep file + command line through the CLI's parser
-    from brian_segdend.sweep import points_from_args, sweep_parser
+    from brian_segdend.studies.sweep import points_from_args, sweep_parser
     f = tmp_path / "s.toml"
     f.write_text('seeds = [1, 2]\n[base]\nhidden = [20]\ntrain_size = 300\n[base.model]\ng_a = 0.05\n'
                  '[grid]\neta = [0.1, 0.2]\n[[list]]\nhidden = [30]\n')

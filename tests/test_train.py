@@ -11,9 +11,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from brian_segdend.params import ParameterError
-from brian_segdend.train import (CheckpointError, DivergenceError, RunLockedError, TrainConfig, TrainingError,
-                                 load_checkpoint, load_weights, save_checkpoint, train_run)
+from brian_segdend.model.params import ParameterError
+from brian_segdend.training.train import (
+    CheckpointError,
+    DivergenceError,
+    RunLockedError,
+    TrainConfig,
+    TrainingError,
+    load_checkpoint,
+    load_weights,
+    save_checkpoint,
+    train_run,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -192,7 +201,7 @@ def test_second_run_on_same_folder_refused(tmp_path, mnist):
     cfg = small_config(tmp_path, epochs=1)
     out = Path(cfg.out)
     out.mkdir(parents=True)
-    from brian_segdend.train import RunLock
+    from brian_segdend.training.train import RunLock
     with RunLock(out):                          # flock: held by this process while the block runs
         with pytest.raises(RunLockedError, match=f"another run \\(pid {os.getpid()} on"):
             train_run(cfg, log=quiet, data=mnist)
@@ -230,7 +239,7 @@ def test_precision_and_generator_options(tmp_path):
     """--precision / --fast-rng reach the config; bad values name the field; runs with the
     defaults keep the checkpoint key they had before the options existed."""
     from brian_segdend.cli import config_from_args, train_parser
-    from brian_segdend.train import _config_key
+    from brian_segdend.training.train import config_key
     cfg = config_from_args(train_parser().parse_args(["--precision", "float32", "--fast-rng"]))
     assert cfg.precision == "float32" and cfg.fast_rng is True
     assert config_from_args(train_parser().parse_args([])).precision == "float64"
@@ -242,8 +251,8 @@ def test_precision_and_generator_options(tmp_path):
         TrainConfig(precision="float32", device="runtime")
     d = small_config(tmp_path).to_dict()
     old = {k: v for k, v in d.items() if k not in ("precision", "fast_rng")}
-    assert _config_key(d) == _config_key(old)
-    assert _config_key(dict(d, precision="float32")) != _config_key(d)
+    assert config_key(d) == config_key(old)
+    assert config_key(dict(d, precision="float32")) != config_key(d)
 
 
 def test_float32_run_resumes_exactly(tmp_path, reference, mnist):
@@ -251,9 +260,9 @@ def test_float32_run_resumes_exactly(tmp_path, reference, mnist):
     stays near the float64 run (its learning quality: README, measured over three seeds)."""
     cfg = small_config(tmp_path, "f32", precision="float32")
     res = train_run(cfg, log=quiet, data=mnist)
-    from brian_segdend.network import initial_weights
-    from brian_segdend.train import _seed_for
-    W_init = initial_weights(cfg.model_params(), np.random.default_rng(_seed_for(cfg.seed, "init")))["W"][0]
+    from brian_segdend.model.network import initial_weights
+    from brian_segdend.training.train import seed_for
+    W_init = initial_weights(cfg.model_params(), np.random.default_rng(seed_for(cfg.seed, "init")))["W"][0]
     W64 = reference[2]["W0"]
     W32 = np.load(Path(cfg.out) / "weights.npz")["W0"]
     learnt = np.abs(W64 - W_init).max()
@@ -315,6 +324,7 @@ def test_resume_names_each_differing_option(tmp_path, reference, mnist):
 
 def test_resume_refuses_an_edited_equation_file(tmp_path, mnist, monkeypatch):
     import shutil
+
     from brian_segdend.equations import default_equation_dir
     eqs = tmp_path / "equations"
     shutil.copytree(default_equation_dir(), eqs)

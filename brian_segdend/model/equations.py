@@ -1,0 +1,439 @@
+"""Load and validate the editable equation files in ``equations/segdend/``.
+
+Each compartment of the model is one file in Brian2's equation syntax (one equation per
+line, ``# comments`` allowed).  Lines starting with ``#:`` are directives:
+
+``#: method = exact``           integration method of the group the file belongs to
+``#: threshold = rand() < phi*dt``  spike condition
+``#: on_spike = ...``           statements run on the neuron's own spike (reset slot)
+``#: on_pre = ...``             statements run on each incoming synaptic event
+``#: on_spike_cutoff = ...``    (optional) statements run ``kernel_cutoff`` after the neuron's own
+                                spike: remove what is left of that spike's kernel (``kernel = 'truncated'``)
+``#: on_pre_cutoff = ...``      (optional) the same for each synaptic event (like ``on_pre``)
+
+The cutoff directives may use ``kernel_cutoff`` (a time, supplied by the network); the network
+needs them only when it is built with the truncated kernel.
+
+Everything is checked here, in Python, before Brian2 generates or compiles any code:
+encoding, syntax, undefined names (Brian2 units such as ``ms`` are allowed), units, the
+names the network relies on, that thresholds are conditions, that ``on_spike``/``on_pre``
+statements assign only to the file's own state variables (``x`` or ``x_post``) with
+matching units, that no file defines a name the network adds to its group, and that files
+combined into one group (:data:`brian_segdend.model.contract.GROUPS`) do not define the same name.  Every error is an
+:class:`EquationFileError` whose message starts with ``path:line:`` (line 1, or the line of
+a near-miss name, for something missing from the file).
+
+The raw text is kept (``CompartmentFile.text``) because ``str(Equations)`` does not parse
+back into Brian2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from brian2 import Equations, Quantity, ms, second
+from brian2.core.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS
+from brian2.core.namespace import DEFAULT_UNITS
+from brian2.core.variables import Constant
+from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER
+from brian2.parsing.expressions import is_boolean_expression, parse_expression_dimensions
+from brian2.units.fundamentalunits import DIMENSIONLESS, DimensionMismatchError, get_dimensions
+from brian2.utils.stringtools import get_identifiers
+
+from .contract import COMPARTMENTS, GROUPS, added_names
+
+__all__ = ["EquationFileError", "CompartmentFile", "Section", "EquationFileText", "read_equation_file", "COMPARTMENTS", "load_compartment",
+           "load_all", "default_equation_dir", "equation_root"]
+
+DIRECTIVES = ("method", "threshold", "on_spike", "on_pre", "on_spike_cutoff", "on_pre_cutoff")
+#: directives with the statements of a synaptic event (``_post`` names allowed)
+_PRE_DIRECTIVES = ("on_pre", "on_pre_cutoff")
+METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun", "linear")
+
+# names every piece of Brian2 code may use
+_BUILTIN_NAMES = {"t", "dt", "i", "N", "xi", "True", "False", "true", "false"}
+
+class EquationFileError(ValueError):
+    """An equation file is unreadable, malformed, dimensionally wrong or incomplete."""
+
+
+def equation_root() -> Path:
+    """``$BRIAN_SEGDEND_EQUATIONS`` or the ``equations/`` folder of the project: one sub-folder
+    per model (``segdend/``, ``plasticity/``, ``diehl_cook/``)."""
+    env = os.environ.get("BRIAN_SEGDEND_EQUATIONS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "equations"
+
+
+def default_equation_dir() -> Path:
+    """The segregated-dendrite model's files: ``<equation_root()>/segdend``."""
+    return equation_root() / "segdend"
+
+
+@dataclass
+class CompartmentFile:
+    """One validated equation file."""
+
+    name: str
+    path: Path
+    text: str                  # the raw file text, for export and display
+    eq_text: str               # the equation lines only (comments kept), for Brian2
+    equations: Equations
+    directives: dict
+    lines: dict = field(default_factory=dict)   # defined name -> line number
+
+    def error(self, name_or_line, message) -> EquationFileError:
+        """An EquationFileError at the line of ``name_or_line`` (a defined name or a line number)."""
+        line = name_or_line if isinstance(name_or_line, int) else self.lines.get(name_or_line, 0)
+        return EquationFileError(f"{self.path}:{line}: {message}")
+
+
+def _unit_name(unit) -> str:
+    dim = get_dimensions(unit)
+    return "1 (dimensionless)" if dim is DIMENSIONLESS else repr(unit)
+
+
+def _namespace_constants(namespace: dict) -> dict:
+    out = {}
+    for key, value in namespace.items():
+        if callable(value) and not hasattr(value, "dim"):
+            continue
+        out[key] = _const(key, value)
+    return out
+
+
+def _const(name, value):
+    """A Brian2 Constant carrying the dimensions of ``value``."""
+    return Constant(name, value, dimensions=get_dimensions(value))
+
+
+@dataclass
+class Section:
+    """One section of an equation file (``#: [name]``; a file without headers is one section ``""``)."""
+
+    name: str
+    line: int                                        # line of the header (1 for the implicit section)
+    eq_lines: list = field(default_factory=list)     # the file's lines, directive lines blanked
+    equations: list = field(default_factory=list)    # (line, SingleEquation) in file order
+    lines: dict = field(default_factory=dict)        # defined name -> line
+    directives: dict = field(default_factory=dict)   # key -> (value, line)
+    events: dict = field(default_factory=dict)       # ``#: event NAME = condition``: name -> (condition, line)
+    on_event: dict = field(default_factory=dict)     # ``#: on_event NAME = statements``: name -> (statements, line)
+
+    @property
+    def eq_text(self) -> str:
+        """The equation lines for Brian2 (comments kept, line numbers preserved)."""
+        return "\n".join(self.eq_lines)
+
+
+@dataclass
+class EquationFileText:
+    """An equation file read in the project's one dialect (:func:`read_equation_file`)."""
+
+    path: Path
+    text: str
+    params: dict       # ``#: param NAME = value  # comment``: name -> (Quantity or number, line, expression, comment)
+    sections: dict     # name -> Section, in file order
+
+
+_PARAM = re.compile(r"^#:\s*param\s+([A-Za-z_]\w*)\s*=\s*([^#]+?)\s*(?:#\s*(.*))?$")
+_SECTION = re.compile(r"^#:\s*\[(\w+)\]\s*$")
+_EVENT = re.compile(r"^#:\s*(event|on_event)\s+(\w+)\s*=\s*(.+)$")
+
+
+def read_equation_file(path, directives, missing: str = "", sections: bool = False,
+                       params: bool = False) -> EquationFileText:
+    """Read an equation file of any model in the project's dialect; every error names ``path:line:``.
+
+    The dialect: Brian2 equations, one per line, ``# comments``; lines starting with ``#:`` are
+
+    * ``#: key = value`` -- a directive of the current section (``key`` in ``directives``);
+    * ``#: [name]`` -- a section header (only with ``sections``);
+    * ``#: param NAME = value  # meaning`` -- a parameter with its unit, evaluated with Brian2's
+      units only (only with ``params``);
+    * ``#: event NAME = condition`` / ``#: on_event NAME = statements`` -- a custom event and its
+      statements (only with ``sections``).
+
+    Each equation line is parsed on its own (the error names its line); a name defined twice in
+    a section is an error. ``missing`` is added to the message of a missing file.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise EquationFileError(f"{path}:0: equation file is missing{missing}") from None
+    except OSError as e:
+        raise EquationFileError(f"{path}:0: cannot read the equation file: {e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise EquationFileError(f"{path}:{line}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
+    out = EquationFileText(path=path, text=text, params={}, sections={})
+    current = out.sections[""] = Section("", 1)
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("#:"):
+            current.eq_lines.append("")
+            m = _SECTION.match(stripped)
+            if sections and m:
+                current = out.sections[m.group(1)] = Section(m.group(1), lineno)
+                continue
+            m = _PARAM.match(stripped)
+            if params and m:
+                name, expr, comment = m.group(1), m.group(2), m.group(3) or ""
+                try:
+                    value = eval(expr, {"__builtins__": {}}, dict(DEFAULT_UNITS))   # units only, never code
+                except Exception as e:
+                    raise EquationFileError(f"{path}:{lineno}: parameter '{name}': cannot evaluate {expr!r} ({e})") from None
+                if not isinstance(value, (int, float, Quantity)) or isinstance(value, bool):
+                    raise EquationFileError(f"{path}:{lineno}: parameter '{name}' must be a number or quantity")
+                out.params[name] = (value, lineno, expr.strip(), comment.strip())
+                continue
+            m = _EVENT.match(stripped)
+            if sections and m:
+                table = current.events if m.group(1) == "event" else current.on_event
+                table[m.group(2)] = (m.group(3).strip(), lineno)
+                continue
+            body = stripped[2:].strip()
+            if "=" not in body:
+                raise EquationFileError(f"{path}:{lineno}: directive must be '#: key = value', got {stripped!r}")
+            key, value = (p.strip() for p in body.split("=", 1))
+            if key not in directives:
+                raise EquationFileError(f"{path}:{lineno}: unknown directive {key!r}; known: {', '.join(directives)}")
+            if key in current.directives:
+                raise EquationFileError(f"{path}:{lineno}: directive {key!r} given twice")
+            if not value:
+                raise EquationFileError(f"{path}:{lineno}: directive {key!r} is empty")
+            current.directives[key] = (value, lineno)
+            continue
+        current.eq_lines.append(line)
+        code = line.split("#", 1)[0].strip()
+        if not code:
+            continue
+        try:
+            eqs = Equations(code)
+        except Exception as e:   # Brian2 raises several types for malformed equations
+            msg = str(e).strip().splitlines()
+            raise EquationFileError(f"{path}:{lineno}: cannot parse {code!r}: {msg[-1] if msg else type(e).__name__}") from None
+        for eq in eqs.values():
+            if eq.varname in current.lines:
+                raise EquationFileError(f"{path}:{lineno}: '{eq.varname}' is defined twice "
+                                        f"(first on line {current.lines[eq.varname]})")
+            current.lines[eq.varname] = lineno
+            current.equations.append((lineno, eq))
+    return out
+
+
+def load_compartment(name: str, namespace: dict, directory: Path | None = None) -> CompartmentFile:
+    """Read, parse and validate ``<directory>/<name>.eqs``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`COMPARTMENTS`.
+    namespace : dict
+        The model parameters visible to the equations (name -> Quantity or number).
+    directory : Path, optional
+        Folder with the files (default :func:`default_equation_dir`).
+    """
+    spec = COMPARTMENTS[name]
+    directory = Path(directory) if directory is not None else default_equation_dir()
+    path = directory / f"{name}.eqs"
+    read = read_equation_file(path, DIRECTIVES, missing=f" (the model needs '{name}.eqs')")
+    text, section = read.text, read.sections[""]
+    directives, eq_lines, lines, parsed = section.directives, section.eq_lines, section.lines, section.equations
+    if not parsed:
+        raise EquationFileError(f"{path}:1: the file defines no equations"
+                                f" (the network needs {', '.join(spec.provides)})")
+
+    equations = Equations("\n".join(eq_lines))
+    cfile = CompartmentFile(name=name, path=path, text=text, eq_text="\n".join(eq_lines),
+                            equations=equations, directives={k: v[0] for k, v in directives.items()},
+                            lines=lines)
+
+    # --- names the network relies on
+    # (file-level problems are reported at line 1, or at the line of a near-miss name)
+    for var, unit in spec.provides.items():
+        if var not in lines:
+            close = difflib.get_close_matches(var, [v for v in lines if v not in spec.provides], n=1, cutoff=0.6)
+            hint = f"; line {lines[close[0]]} defines '{close[0]}' -- misspelt?" if close else ""
+            raise EquationFileError(f"{path}:{lines[close[0]] if close else 1}: the network needs '{var}' "
+                                    f"(unit {_unit_name(unit)}) defined in this file, but it is missing{hint}")
+    for key in spec.directives:
+        if key not in directives:
+            raise EquationFileError(f"{path}:1: the network needs the directive '#: {key} = ...' in this file")
+    if spec.method_required and "method" not in directives:
+        raise EquationFileError(f"{path}:1: the network needs '#: method = ...' (one of {', '.join(METHODS)})")
+    if "method" in directives and directives["method"][0] not in METHODS:
+        raise EquationFileError(f"{path}:{directives['method'][1]}: unknown method {directives['method'][0]!r}; "
+                                f"use one of {', '.join(METHODS)}")
+    for var in set(lines) & set(spec.uses):
+        raise EquationFileError(f"{path}:{lines[var]}: '{var}' is supplied by the network and must not be defined here")
+    for var in sorted(set(lines) & set(namespace), key=lines.get):
+        raise EquationFileError(f"{path}:{lines[var]}: '{var}' is a model parameter and cannot be redefined as a variable")
+    for var in sorted((set(lines) & added_names()) - set(spec.provides), key=lines.get):
+        raise EquationFileError(f"{path}:{lines[var]}: '{var}' is a variable the network adds to this group; "
+                                f"choose another name")
+    for var in sorted(set(lines) & (set(DEFAULT_UNITS) | set(DEFAULT_FUNCTIONS) | set(DEFAULT_CONSTANTS)
+                                    | _BUILTIN_NAMES), key=lines.get):
+        raise EquationFileError(f"{path}:{lines[var]}: '{var}' is a Brian2 unit, function or built-in name; "
+                                f"choose another name")
+
+    # --- undefined names and units
+    variables = dict(DEFAULT_UNITS)          # units may appear in expressions (0.5/ms)
+    variables.update(_namespace_constants(namespace))
+    variables.update(DEFAULT_FUNCTIONS)
+    for cname, c in DEFAULT_CONSTANTS.items():
+        variables[cname] = c
+    variables["t"] = _const("t", 0 * ms)
+    variables["dt"] = _const("dt", 1 * ms)
+    variables["i"] = _const("i", 0)
+    variables["N"] = _const("N", 1)
+    for var, unit in spec.uses.items():
+        variables[var] = _const(var, 1.0 * unit)
+    for _lineno, eq in parsed:
+        variables[eq.varname] = Constant(eq.varname, 1.0, dimensions=eq.dim)
+    # state variables a statement may assign to: the file's own (x, or x_post in on_pre)
+    state_vars = {eq.varname for _, eq in parsed if eq.type in (DIFFERENTIAL_EQUATION, PARAMETER)}
+    post_vars = {}
+    for _lineno, eq in parsed:
+        post_vars[eq.varname + "_post"] = variables[eq.varname]
+
+    for lineno, eq in parsed:
+        if eq.type == PARAMETER:
+            continue
+        expr = str(eq.expr.code)
+        noise = sorted(n for n in get_identifiers(expr) if _is_noise(n))
+        if noise:
+            _check_noise(path, lineno, eq, noise, directives)
+        for ident in get_identifiers(expr):
+            if ident not in variables and ident not in _BUILTIN_NAMES and not _is_noise(ident):
+                raise EquationFileError(f"{path}:{lineno}: undefined name '{ident}' in the equation for '{eq.varname}'")
+        scope = dict(variables, **{n: _const(n, 1.0 * second ** -0.5) for n in noise})
+        try:
+            dim = parse_expression_dimensions(expr, scope)
+        except DimensionMismatchError as e:
+            raise EquationFileError(f"{path}:{lineno}: inconsistent units in the equation for '{eq.varname}': {e}") from None
+        except SyntaxError as e:
+            raise EquationFileError(f"{path}:{lineno}: {e.msg if hasattr(e, 'msg') else e}") from None
+        expected = eq.dim / get_dimensions(ms) if eq.type == DIFFERENTIAL_EQUATION else eq.dim
+        if get_dimensions(dim) != expected:
+            what = f"d{eq.varname}/dt" if eq.type == DIFFERENTIAL_EQUATION else eq.varname
+            raise EquationFileError(
+                f"{path}:{lineno}: units of '{what}' do not match: the right-hand side has units "
+                f"{_dim_str(dim)} but {_dim_str(expected)} is needed")
+    for var, unit in spec.provides.items():
+        eq = equations[var]
+        if eq.dim != get_dimensions(unit):
+            raise EquationFileError(f"{path}:{lines[var]}: '{var}' must have unit {_unit_name(unit)}, "
+                                    f"the file declares {_dim_str(eq.dim)}")
+
+    # --- directives: names and (for expressions) units
+    for key, (value, lineno) in directives.items():
+        if key == "method":
+            continue
+        scope = dict(variables, **post_vars) if key in _PRE_DIRECTIVES else variables
+        if key.endswith("_cutoff"):
+            scope = dict(scope, kernel_cutoff=_const("kernel_cutoff", 10 * ms))
+        for ident in get_identifiers(value):
+            if ident not in scope and ident not in _BUILTIN_NAMES:
+                hint = ""
+                if ident.endswith("_pre"):
+                    hint = " (presynaptic variables are not available to the files)"
+                elif ident.endswith("_post"):
+                    hint = (" (a '_post' name must be a variable of this file)" if key in _PRE_DIRECTIVES
+                            else " ('_post' names exist only in on_pre)")
+                raise EquationFileError(f"{path}:{lineno}: undefined name '{ident}' in directive '{key}'{hint}")
+        if key == "threshold":
+            try:
+                parse_expression_dimensions(value, variables)
+                boolean = is_boolean_expression(value, variables)
+            except DimensionMismatchError as e:
+                raise EquationFileError(f"{path}:{lineno}: inconsistent units in threshold: {e}") from None
+            except (SyntaxError, TypeError, ValueError) as e:
+                raise EquationFileError(f"{path}:{lineno}: cannot parse threshold {value!r}: {e}") from None
+            if not boolean:
+                raise EquationFileError(f"{path}:{lineno}: threshold {value!r} is not a condition "
+                                        f"(use a comparison, e.g. 'rand() < phi*dt')")
+        else:
+            for stmt in re.split(r"[;\n]", value):
+                stmt = stmt.strip()
+                if not stmt:
+                    continue
+                m = re.match(r"^([A-Za-z_]\w*)\s*([+\-*/]?=)\s*(.+)$", stmt)
+                if not m:
+                    raise EquationFileError(f"{path}:{lineno}: cannot parse statement {stmt!r} in directive '{key}'")
+                target, op, expr = m.groups()
+                base = target[:-len("_post")] if key in _PRE_DIRECTIVES and target.endswith("_post") else target
+                if target not in scope:
+                    raise EquationFileError(f"{path}:{lineno}: statement assigns to undefined name '{target}'")
+                if base not in state_vars:
+                    raise EquationFileError(
+                        f"{path}:{lineno}: {stmt!r} assigns to '{target}', which is not a state variable "
+                        f"(differential equation or parameter) of this file")
+                try:
+                    dim = parse_expression_dimensions(expr, scope)
+                except DimensionMismatchError as e:
+                    raise EquationFileError(f"{path}:{lineno}: inconsistent units in {stmt!r}: {e}") from None
+                except (SyntaxError, TypeError, ValueError, KeyError) as e:
+                    raise EquationFileError(f"{path}:{lineno}: cannot parse {stmt!r}: {e}") from None
+                tdim = get_dimensions(scope[target].dim)
+                if op in ("=", "+=", "-=") and get_dimensions(dim) != tdim:
+                    raise EquationFileError(f"{path}:{lineno}: units do not match in {stmt!r}: "
+                                            f"{_dim_str(dim)} assigned to '{target}' ({_dim_str(tdim)})")
+    return cfile
+
+
+def _dim_str(dim) -> str:
+    dim = get_dimensions(dim)
+    return "1 (dimensionless)" if dim is DIMENSIONLESS else str(dim)
+
+
+#: Integration methods of Brian2 that accept stochastic differential equations (white noise xi).
+STOCHASTIC_METHODS = ("euler", "heun")
+
+
+def _is_noise(name: str) -> bool:
+    """Brian2's white-noise symbols: ``xi`` and ``xi_<suffix>`` (units of 1/sqrt(second))."""
+    return name == "xi" or name.startswith("xi_")
+
+
+def _check_noise(path, lineno, eq, noise, directives):
+    """A noise term is allowed in a differential equation integrated by a stochastic method."""
+    if eq.type != DIFFERENTIAL_EQUATION:
+        raise EquationFileError(f"{path}:{lineno}: white noise ({', '.join(noise)}) is only allowed in a "
+                                f"differential equation, not in the definition of '{eq.varname}'")
+    method, mline = directives.get("method", (None, lineno))
+    if method not in STOCHASTIC_METHODS:
+        raise EquationFileError(
+            f"{path}:{lineno}: the equation for '{eq.varname}' has a noise term ({', '.join(noise)}), which "
+            f"needs a stochastic integration method: set '#: method = euler' (or heun) in this file"
+            + (f" (line {mline} says {method!r})" if method else ""))
+
+
+def load_all(namespace: dict, directory: Path | None = None) -> dict:
+    """Load and validate every compartment file; returns name -> CompartmentFile.
+
+    Besides each file on its own, checks that files combined into one group
+    (:data:`brian_segdend.model.contract.GROUPS`) do not define the same name.
+    """
+    files = {name: load_compartment(name, namespace, directory) for name in COMPARTMENTS}
+    for spec in GROUPS.values():
+        group = spec.label
+        seen = {}
+        for member in spec.files:
+            f = files[member]
+            for var, lineno in sorted(f.lines.items(), key=lambda kv: kv[1]):
+                if var in seen:
+                    other = files[seen[var]]
+                    raise EquationFileError(
+                        f"{f.path}:{lineno}: '{var}' is also defined in {other.path}:{other.lines[var]}; "
+                        f"both files make up the {group} group, so the name must be unique")
+                seen[var] = member
+    return files

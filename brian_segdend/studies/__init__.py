@@ -1,0 +1,11 @@
+"""Studies built on the model: paper figures, comparisons, sweeps.
+
+fig10          Figure 10: basal LTP/LTD predicted from the timing of apical input.
+fig6           Figure 6: depth (0-3 hidden layers), the paper's study.
+compare        Figure 10's protocol on classic plasticity models (equations/plasticity/).
+compare_mnist  MNIST accuracy of this model next to Diehl & Cook.
+diehl_cook     Diehl & Cook (2015) unsupervised STDP network (equations/diehl_cook/).
+sweep          Parameter sweeps on Dask (local, scheduler, SLURM).
+"""
+
+from .. import _brian  # noqa: F401  (before any module of this package imports Brian2: no leftover temporary files)
