@@ -10,9 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from brian_segdend import fig9 as F9
 from brian_segdend.model.network import SegDendNetwork, initial_weights, weight_recipe
 from brian_segdend.model.params import ModelParams, ParameterError
+from brian_segdend.studies import fig9 as F9
 from brian_segdend.studies.paper_study import paired_difference, t_critical_one_sided
 
 
