@@ -325,14 +325,14 @@ def test_resume_names_each_differing_option(tmp_path, reference, mnist):
 def test_resume_refuses_an_edited_equation_file(tmp_path, mnist, monkeypatch):
     import shutil
 
-    from brian_segdend.equations import default_equation_dir
+    from brian_segdend.model.equations import equation_root
     eqs = tmp_path / "equations"
-    shutil.copytree(default_equation_dir(), eqs)
+    shutil.copytree(equation_root(), eqs)
     monkeypatch.setenv("BRIAN_SEGDEND_EQUATIONS", str(eqs))
     cfg = small_config(tmp_path, "edited", epochs=1)
     with pytest.raises(KeyboardInterrupt):
         train_run(cfg, log=quiet, data=mnist, stop_after_chunks=1)
-    basal = eqs / "hidden_basal.eqs"
+    basal = eqs / "segdend" / "hidden_basal.eqs"
     basal.write_text(basal.read_text() + "\n# an edit\n")
     with pytest.raises(CheckpointError, match=r"hidden_basal\.eqs changed.*--force"):
         train_run(cfg, resume=True, log=quiet, data=mnist)
