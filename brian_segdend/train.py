@@ -903,17 +903,7 @@ def evaluate(weights, test_size: int | None = None, seed: int | None = None, dat
     net = SegDendNetwork(params, chunk_steps=config.chunk_steps, device=config.device,
                          precision=config.precision, fast_rng=config.fast_rng)
     net.build(log=log)
-    te_x, te_y, te_idx = subset(data.test_images, data.test_labels, config.test_size, seed=config.seed + 1)
-    mon_x = mon_y = None
-    if config.monitor_size:
-        # a fixed held-out subset for tests during an epoch: test images outside the test subset
-        # when there are enough (else the first of the test subset), as the authors' code tested
-        # every 1,000 examples on 100 images
-        rest = np.setdiff1d(np.arange(len(data.test_labels)), te_idx)
-        pick = rest if len(rest) >= config.monitor_size else np.arange(len(data.test_labels))
-        pick = np.sort(np.random.default_rng(_seed_for(config.seed, "monitor")).choice(
-            pick, size=min(config.monitor_size, len(pick)), replace=False))
-        mon_x, mon_y = data.test_images[pick], data.test_labels[pick]
+    te_x, te_y, _ = subset(data.test_images, data.test_labels, config.test_size, seed=config.seed + 1)
     tag = config.epochs - 1          # the tag of the run's final test
     err, preds = classify(net, state, te_x, te_y, config.seed, tag)
     confusion = np.zeros((10, 10), dtype=np.int64)
