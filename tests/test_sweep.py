@@ -323,3 +323,17 @@ def test_paper_grid_search(reference, build_dir, tmp_path):
         got = read_run(out / "coarse" / f"eta0={eta}_eta1={eta}_seed1")["test_error"]
         assert got == read_run(ref_out / f"eta={eta}_seed1")["test_error"]
     assert "use --eta" in done.stdout and (out / "coarse" / "sweep_heatmap.png").exists()
+
+
+def test_refusal_names_the_sweep_folder_for_nested_layouts(tmp_path):
+    """Paper studies lay runs out as <out>/<variant>/seed<k>: the refusal names <out>."""
+    from brian_segdend.studies.sweep import SweepPoint, check_folders
+    from brian_segdend.training.errors import TrainingError
+    out = tmp_path / "fig8"
+    points = [SweepPoint(name=f"{v}/seed{s}", group=v, params={}, seed=s,
+                         config={"out": str(out / v / f"seed{s}")}) for v in ("random", "sparse") for s in (1, 2)]
+    (out / "sparse" / "seed2").mkdir(parents=True)
+    (out / "sparse" / "seed2" / "checkpoint.npz").write_bytes(b"x")
+    check_folders(points, resume=True)                    # resuming: nothing refused
+    with pytest.raises(TrainingError, match=rf"^{out}: 1 run folder\(s\) already hold runs \(e\.g\. sparse/seed2\)"):
+        check_folders(points, resume=False)

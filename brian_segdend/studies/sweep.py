@@ -507,11 +507,13 @@ def check_folders(points: list[SweepPoint], resume: bool):
     """Refuse to start over runs already in the folders unless resuming."""
     if resume:
         return
-    taken = [p.name for p in points if any((Path(p.config["out"]) / f).exists()
-                                            for f in ("results.json", "checkpoint.npz"))]
+    taken = [Path(p.config["out"]) for p in points if any((Path(p.config["out"]) / f).exists()
+                                                          for f in ("results.json", "checkpoint.npz"))]
     if taken:
-        raise TrainingError(f"{Path(points[0].config['out']).parent}: {len(taken)} run folder(s) already hold "
-                            f"runs (e.g. {taken[0]}); use --resume to continue them or choose another --out")
+        outs = [str(Path(p.config["out"])) for p in points]
+        root = Path(os.path.commonpath(outs)) if len(outs) > 1 else Path(outs[0]).parent
+        raise TrainingError(f"{root}: {len(taken)} run folder(s) already hold runs (e.g. "
+                            f"{taken[0].relative_to(root)}); use --resume to continue them or choose another --out")
 
 
 def run_points(points: list[SweepPoint], engine: Engine, resume: bool = False, log=print) -> list[dict]:
