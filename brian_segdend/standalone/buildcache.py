@@ -100,12 +100,16 @@ def compile_error(build_dir, error: Exception) -> BuildError:
     log = Path(build_dir) / COMPILE_LOG
     tail = ""
     try:
-        lines = [ln for ln in log.read_text(errors="replace").splitlines() if "error" in ln.lower()]
+        text = log.read_text(errors="replace").splitlines()
+        lines = [ln for ln in text if "error" in ln.lower()]
         if lines:
             tail = "; first error: " + lines[0].strip()[:300]
+        else:   # no compiler message (a killed compiler, an empty log): its last lines
+            last = [ln.strip() for ln in text if ln.strip()][-3:]
+            tail = "; last lines: " + (" | ".join(last)[:300] if last else "(empty)")
     except OSError:
         pass
-    return BuildError(f"C++ compilation failed; the compiler's output is in {log}{tail}")
+    return BuildError(f"C++ compilation failed ({error}); the compiler's output is in {log}{tail}")
 
 
 def fresh_standalone_device(directory, float_dtype=None) -> None:
