@@ -389,18 +389,16 @@ def _idx_header(code, *shape):
 def test_gzip_stream_longer_than_header_stops_early(tmp_path):
     """Header says 10 images; the stream holds 400 MB. Measured with a 3 MB gzip file of 3 GB
     (header: 60,000 images): before, 40.6 s and 5.8 GB peak memory; now 0.42 s and 87 MB."""
-    import time
     import tracemalloc
     path = _gzip_idx(tmp_path / "t10k-images-idx3-ubyte.gz", _idx_header(0x08, 10, 28, 28), 400_000_000)
     assert path.stat().st_size < 5_000_000
     tracemalloc.start()
-    t0 = time.perf_counter()
     with pytest.raises(DataError, match="longer than its header says") as err:
         read_idx(path)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert str(path) in str(err.value)
-    assert time.perf_counter() - t0 < 2 and peak < 20_000_000
+    assert peak < 20_000_000                              # stopped while streaming, not after inflating
 
 
 @pytest.mark.parametrize("shape", [(0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF), (1 << 31, 28, 28), (0x10000, 0x10000)])

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -36,10 +35,9 @@ def test_quick_fig6_end_to_end(tmp_path_factory):
     assert "not judged: reached 2 epoch(s)" in done.stdout and "two hidden layers" in done.stdout
     assert doc["claims"][2]["result"] in ("PASS", "FAIL")
     # finished: --resume only collects (no cluster, no training)
-    t0 = time.time()
     again = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "3 of 3 run(s) already finished" in again.stdout
-    assert "dask scheduler" not in again.stdout and time.time() - t0 < 60
+    assert "dask scheduler" not in again.stdout          # nothing started: only collected
     # --from-runs: the same numbers, no training
     coll = subprocess.run([sys.executable, "-m", "brian_segdend", "paper", "fig6", "--from-runs", str(out)],
                           env=env, capture_output=True, text=True, timeout=120)

@@ -246,10 +246,9 @@ def test_sweep_resume_after_client_killed(reference, build_dir, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert_same_runs(out, ref_out, names)
     # a finished sweep is only re-collected
-    t0 = time.time()
     last = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=120)
     assert last.returncode == 0 and "2 of 2 run(s) already finished" in last.stdout
-    assert "dask scheduler" not in last.stdout and time.time() - t0 < 60
+    assert "dask scheduler" not in last.stdout           # nothing started: only collected
 
 
 def test_points_names_and_options(tmp_path, capsys):
