@@ -48,7 +48,7 @@ import numpy as np
 from brian2 import ms, second
 
 from ..standalone import fastrng
-from ..standalone.compiled import CompiledNetwork, stop_function
+from ..standalone.compiled import CompiledNetwork, UsesCompiledNetwork, stop_function
 from . import learning as L
 from .contract import run_values, validation_namespace
 from .equations import default_equation_dir, load_all
@@ -133,7 +133,7 @@ class ChunkResult:
     records: dict = field(default_factory=dict)   # optional verification records
 
 
-class SegDendNetwork:
+class SegDendNetwork(UsesCompiledNetwork):
     """A compiled network of fixed architecture, run in chunks of ``chunk_steps`` steps.
 
     Parameters
@@ -224,21 +224,6 @@ class SegDendNetwork:
             payload["feedback"] = "learned"
         self.compiled = CompiledNetwork("net", payload, build_dir)
         self._setup()
-
-    @property
-    def build_hash(self) -> str:
-        """Hash of everything that changes the generated code."""
-        return self.compiled.build_hash
-
-    @property
-    def build_dir(self) -> Path:
-        """The standalone project's folder."""
-        return self.compiled.build_dir
-
-    @property
-    def timings(self) -> dict:
-        """Seconds spent generating (``codegen_s``) and building (``build_s``)."""
-        return self.compiled.timings
 
     # ------------------------------------------------------------------ parameters
     def set_params(self, params: ModelParams):

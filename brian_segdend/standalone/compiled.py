@@ -32,7 +32,7 @@ from brian2.core.variables import VariableView
 from . import fastrng
 from .buildcache import apply_run_args_and_seed, build_root, build_standalone, fresh_standalone_device, run_compiled
 
-__all__ = ["build_hash", "stop_function", "CompiledNetwork"]
+__all__ = ["build_hash", "stop_function", "CompiledNetwork", "UsesCompiledNetwork"]
 
 
 def build_hash(payload: dict) -> str:
@@ -154,3 +154,23 @@ class CompiledNetwork:
         t0 = time.perf_counter()
         run_compiled(self.build_dir, run_args)
         return time.perf_counter() - t0
+
+
+class UsesCompiledNetwork:
+    """Mixin for a model that keeps its :class:`CompiledNetwork` in ``self.compiled``: the build's
+    hash, folder and timings as the model's own attributes."""
+
+    @property
+    def build_hash(self) -> str:
+        """Hash of everything that changes the generated code."""
+        return self.compiled.build_hash
+
+    @property
+    def build_dir(self) -> Path:
+        """The standalone project's folder."""
+        return self.compiled.build_dir
+
+    @property
+    def timings(self) -> dict:
+        """Seconds spent generating (``codegen_s``) and building (``build_s``)."""
+        return self.compiled.timings

@@ -86,7 +86,7 @@ import numpy as np
 from brian2 import Hz, ms, mV, second
 
 from ..model.equations import EquationFileError, equation_root, read_equation_file
-from ..standalone.compiled import CompiledNetwork, stop_function
+from ..standalone.compiled import CompiledNetwork, UsesCompiledNetwork, stop_function
 from ..training.data import load_mnist, subset
 from ..training.safeio import atomic_open, atomic_write_text
 
@@ -285,7 +285,7 @@ class PassResult:
     runs: int
 
 
-class DiehlCookNetwork:
+class DiehlCookNetwork(UsesCompiledNetwork):
     """The compiled Diehl & Cook network; one binary reused for every pass.
 
     Parameters
@@ -329,21 +329,6 @@ class DiehlCookNetwork:
         self._syn_order = None
         self._setup()
         self.compiled.build(log=print)
-
-    @property
-    def build_hash(self) -> str:
-        """Hash of everything that changes the generated code."""
-        return self.compiled.build_hash
-
-    @property
-    def build_dir(self) -> Path:
-        """The standalone project's folder."""
-        return self.compiled.build_dir
-
-    @property
-    def timings(self) -> dict:
-        """Seconds spent generating (``codegen_s``) and building (``build_s``)."""
-        return self.compiled.timings
 
     # ------------------------------------------------------------------ construction
     def _setup(self):

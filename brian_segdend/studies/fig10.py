@@ -69,7 +69,7 @@ from ..model.layers import Builder, hidden_layer, input_layer, projection
 from ..model.network import weight_recipe
 from ..model.params import ModelParams, ParameterError
 from ..model.schedule import pack_chunk
-from ..standalone.compiled import CompiledNetwork
+from ..standalone.compiled import CompiledNetwork, UsesCompiledNetwork
 from ..training.options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
 from ..training.safeio import atomic_write_text, savefig_atomic
 
@@ -242,7 +242,7 @@ def apical_schedule(protocols, steps: int, dt_ms: float) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- the model
-class Fig10Model:
+class Fig10Model(UsesCompiledNetwork):
     """Independent hidden-type neurons with basal and apical Poisson afferents, compiled once.
 
     Neuron ``n`` belongs to protocol ``n // cfg.n_neurons``; its basal afferents are
@@ -272,21 +272,6 @@ class Fig10Model:
                    "learning": [getattr(L, n) for n in L.__all__ if isinstance(getattr(L, n), str)]}
         self.compiled = CompiledNetwork("fig10", payload, build_dir)
         self._setup()
-
-    @property
-    def build_hash(self) -> str:
-        """Hash of everything that changes the generated code."""
-        return self.compiled.build_hash
-
-    @property
-    def build_dir(self) -> Path:
-        """The standalone project's folder."""
-        return self.compiled.build_dir
-
-    @property
-    def timings(self) -> dict:
-        """Seconds spent generating (``codegen_s``) and building (``build_s``)."""
-        return self.compiled.timings
 
     # ------------------------------------------------------------------ construction
     def _setup(self):
