@@ -68,6 +68,10 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
                          "(consistent with the exact kernel's area; see brian_segdend.model.params.RATE_PRESETS)")
     ap.add_argument("--kernel", choices=["exact", "truncated"],
                     help="synaptic kernel: exact (default) or cut after 10 ms as in the original code (own build)")
+    ap.add_argument("--timing", choices=["depth", "paper"],
+                    help="settle time and phase length: depth (default: settle 30 ms + 15 ms per hidden layer, "
+                         "phases settle + 20 ms) or paper (30 / 50 ms for every architecture); see "
+                         "brian_segdend.model.params.TIMING_PRESETS")
     ap.add_argument("--init-weight-scale", type=positive_float,
                     help="factor on the initial weights W and Y (default 1; 0.49: the original code's voltages)")
     ap.add_argument("--test-reset", action=argparse.BooleanOptionalAction, default=None,
@@ -138,6 +142,7 @@ def config_from_args(args) -> TrainConfig:
     model_opts = {"eta": args.eta, "g_a": args.g_a, "feedback": args.feedback,
                   "test_duration": args.test_duration, "plateau_sd": args.plateau_sd,
                   "eta_bias": args.eta_bias, "rates": args.rates, "kernel": args.kernel,
+                  "timing": args.timing,
                   "init_weight_scale": args.init_weight_scale, "test_reset": args.test_reset}
     for k, v in model_opts.items():
         if v is not None:

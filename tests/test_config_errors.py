@@ -179,4 +179,5 @@ def test_classes_refuse_wrong_types():
         ModelParams(n_output=5.0)
     assert TrainConfig(hidden=0).hidden == () and TrainConfig(hidden=[20, 10]).hidden == (20, 10)
     assert TrainConfig(model={"eta": 0.0}, hidden=0).model_params().learning_rates == (0.0,)
-    assert math.isclose(TrainConfig(model={"dt": 0.5}).model_params().steps("phase_min"), 100)
+    assert math.isclose(TrainConfig(model={"dt": 0.5}).model_params().steps("phase_min"), 130)   # depth timing
+    assert math.isclose(TrainConfig(model={"dt": 0.5, "timing": "paper"}).model_params().steps("phase_min"), 100)

@@ -7,12 +7,12 @@ import math
 import pytest
 from brian2 import Hz, ms, mV, second
 
-from brian_segdend.model.params import ModelParams, ParameterError, default_learning_rates
+from brian_segdend.model.params import ModelParams, ParameterError, default_learning_rates, default_settle
 
 
 # ----------------------------------------------------------------------------- Table 1
 def test_table1_numbers_carry_over_with_units():
-    p = ModelParams()
+    p = ModelParams(timing="paper")
     assert float(p.dt / ms) == 1.0
     assert float(p.phi_max * ms) == pytest.approx(0.2)           # 200 Hz = 0.2 /ms
     assert float(p.tau_s / ms) == 3.0 and float(p.tau_L / ms) == 10.0
@@ -31,6 +31,33 @@ def test_table1_numbers_carry_over_with_units():
     assert p.learning_rates == pytest.approx((0.0525, 0.0525))   # Table 1 x 0.25: the default preset
     assert ModelParams(rates="table1").learning_rates == (0.21, 0.21)
     assert float(p.phase_min / ms) == 50.0 and float(p.test_duration / ms) == 250.0
+
+
+@pytest.mark.parametrize("hidden, settle, phase", [((), 30, 50), ((500,), 45, 65), ((500, 100), 60, 80),
+                                                   ((20, 20, 20), 75, 95)])
+def test_depth_timing_grows_the_settle_time_with_each_hidden_layer(hidden, settle, phase):
+    p = ModelParams(hidden=hidden)
+    assert p.timing == "depth"
+    assert (float(p.settle / ms), float(p.phase_min / ms)) == (settle, phase)
+    paper = ModelParams(hidden=hidden, timing="paper")
+    assert (float(paper.settle / ms), float(paper.phase_min / ms)) == (30, 50)
+    assert float(default_settle(len(hidden)) / ms) == settle
+
+
+def test_timing_preset_values_follow_replace_but_explicit_ones_stay():
+    p = ModelParams(hidden=())
+    deep = p.replace(hidden=(500, 100))
+    assert (float(deep.settle / ms), float(deep.phase_min / ms)) == (60, 80)
+    assert float(deep.replace(timing="paper").settle / ms) == 30
+    q = ModelParams(hidden=(), settle=40 * ms)                 # phase_min follows an explicit settle
+    assert float(q.phase_min / ms) == 60
+    q2 = q.replace(hidden=(500, 100))
+    assert (float(q2.settle / ms), float(q2.phase_min / ms)) == (40, 60)
+    r = ModelParams(hidden=(500,), settle=45 * ms, phase_min=90 * ms)
+    assert float(r.replace(hidden=(500, 100)).phase_min / ms) == 90
+    # a mapping written by to_mapping() gives back the same parameters
+    assert ModelParams.from_mapping({k: v for k, v in deep.to_mapping().items()
+                                     if k not in ("learning_rates", "units")}) == deep
 
 
 def test_default_learning_rates_per_depth():
@@ -73,7 +100,9 @@ def test_equivalent_units_are_accepted():
     (dict(phi_max=200 * ms), "phi_max"),
     (dict(settle=float("nan") * ms), "settle"),
     (dict(g_l=float("inf") / ms), "g_l"),
-    (dict(settle=50 * ms), "settle"),                   # phase not longer than the settle time
+    (dict(settle=50 * ms, phase_min=50 * ms), "settle"),   # phase not longer than the settle time
+    (dict(timing="fast"), "timing"),
+    (dict(timing="fast", settle=30 * ms, phase_min=50 * ms), "timing"),
     (dict(phase_min=20 * ms), "phase_min"),
     (dict(test_duration=30 * ms), "test_duration"),
     (dict(n_input=0), "n_input"),

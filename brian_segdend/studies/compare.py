@@ -380,7 +380,7 @@ def run_protocol(model: str, cfg: ProtocolConfig, directory=None) -> dict:
 def run_segdend(cfg: ProtocolConfig, log=print) -> dict:
     """The segregated-dendrite model's numbers on the four conditions (:func:`fig10.run_experiment`)."""
     t0 = time.perf_counter()
-    res, _ = run_experiment(cfg.fig10_config(), ModelParams(hidden=(1,)), log=log)
+    res, _ = run_experiment(cfg.fig10_config(), ModelParams(hidden=(1,), timing="paper"), log=log)
     out = {name: {"dw_mean": c["dw_mean"], "dw_sem": c["dw_sem"], "n": c["n"],
                   "silent_max_abs": c["dw_silent_max_abs"],
                   "alpha_f": c["alpha_f_mean"], "alpha_t": c["alpha_t_mean"]}
@@ -754,7 +754,7 @@ def _mapping_text(key):
 
 
 def _segdend_markdown() -> list:
-    p = ModelParams(hidden=(1,)).to_mapping()
+    p = ModelParams(hidden=(1,), timing="paper").to_mapping()
     units = p.pop("units", {})
     lines = ["Files: `equations/segdend/hidden_basal.eqs`, `hidden_apical.eqs`, `hidden_soma.eqs`, `kernel.eqs`, "
              "`input_poisson.eqs`; learning rule in `brian_segdend/model/learning.py` (docs/MODEL.md Eq. 31-35).", "",

@@ -254,7 +254,7 @@ class Fig10Model(UsesCompiledNetwork):
 
     def __init__(self, cfg: Fig10Config, params: ModelParams | None = None, build_dir=None,
                  equation_dir=None, record_conditions: bool = True):
-        self.params = params if params is not None else ModelParams(hidden=(1,))
+        self.params = params if params is not None else ModelParams(hidden=(1,), timing="paper")
         self.cfg = cfg.validate(self.params)
         p = self.params
         self.dt_ms = float(p.dt / ms)
@@ -730,7 +730,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         cfg = config_from_args(args)
-        params = ModelParams(hidden=(1,))
+        params = ModelParams(hidden=(1,), timing="paper")
         cfg.validate(params)
     except ParameterError as e:
         print(f"fig10: error: {e}", file=sys.stderr)

@@ -35,8 +35,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from brian2 import ms
 
-from ..model.params import ParameterError, default_learning_rates
+from ..model.params import DEFAULT_RATES, DEFAULT_TIMING, RATE_PRESETS, TIMING_PRESETS, ParameterError, default_learning_rates
 from ..training.train import TrainConfig
 from .sweep import SweepPoint, add_engine_options, engine_from_args, read_run, run_points
 
@@ -64,10 +65,17 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--seeds", default="1", help="seeds, e.g. 1,2,3 (default 1)")
     ap.add_argument("--architectures", default=",".join(ARCHITECTURES),
                     help="which networks (default all three)")
+    ap.add_argument("--rates", choices=list(RATE_PRESETS), default=DEFAULT_RATES,
+                    help=f"learning-rate preset (default {DEFAULT_RATES}: Table 1 x {RATE_PRESETS['kernel']}, "
+                         f"consistent with the exact kernel; table1: as printed)")
+    ap.add_argument("--timing", choices=list(TIMING_PRESETS), default=DEFAULT_TIMING,
+                    help=f"settle time and phase length (default {DEFAULT_TIMING}: settle 30 ms + 15 ms per "
+                         f"hidden layer; paper: 30 / 50 ms for every network)")
     ap.add_argument("--eta-scale", type=float, default=1.0, help="factor on every network's learning rates")
     for name in ARCHITECTURES:
         ap.add_argument(f"--eta-{name}", dest=f"eta_{name}", help=f"learning rates of {name}, bottom to top "
-                        f"(default {','.join(map(str, default_learning_rates(len(ARCHITECTURES[name]))))})")
+                        f"(default: the --rates preset; Table 1: "
+                        f"{','.join(map(str, default_learning_rates(len(ARCHITECTURES[name]))))})")
     ap.add_argument("--chunk-steps", type=int, help="time steps per compiled run (default: the library's)")
     ap.add_argument("--resume", action="store_true", help="continue unfinished runs; finished ones are only collected")
     ap.add_argument("--from-runs", metavar="DIR", help="only collect and plot the runs in DIR (no training)")
@@ -77,7 +85,8 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _rates(args, name: str, n_hidden: int) -> list:
+def _rates(args, name: str, n_hidden: int) -> list | None:
+    """Explicit learning rates for one network, or None where the rate preset gives them unchanged."""
     text = getattr(args, f"eta_{name}")
     if text is not None:
         try:
@@ -86,8 +95,10 @@ def _rates(args, name: str, n_hidden: int) -> list:
             raise ParameterError(f"--eta-{name}: expected comma-separated numbers, got {text!r}") from None
         if len(rates) != n_hidden + 1:
             raise ParameterError(f"--eta-{name}: need {n_hidden + 1} learning rate(s), got {len(rates)}")
+    elif args.eta_scale == 1.0:
+        return None
     else:
-        rates = list(default_learning_rates(n_hidden))
+        rates = [r * RATE_PRESETS[args.rates] for r in default_learning_rates(n_hidden)]
     return [round(r * args.eta_scale, 12) for r in rates]
 
 
@@ -100,7 +111,10 @@ def points(args, out: Path):
         for seed in args.seeds:
             cfg = {"hidden": list(hidden), "train_size": args.train_size, "test_size": args.test_size,
                    "epochs": args.epochs, "seed": seed, "out": str(out / name / f"seed{seed}"),
-                   "model": {"eta": _rates(args, name, len(hidden))}}
+                   "model": {"rates": args.rates, "timing": args.timing}}
+            eta = _rates(args, name, len(hidden))
+            if eta is not None:
+                cfg["model"]["eta"] = eta
             if args.chunk_steps:
                 cfg["chunk_steps"] = args.chunk_steps
             tc = TrainConfig.from_dict(cfg, source=f"fig6 {name}")
@@ -259,8 +273,12 @@ def main(argv=None) -> int:
         run_points(pts, engine, resume=args.resume)
         config = {"epochs": args.epochs, "train_size": args.train_size, "test_size": args.test_size,
                   "seeds": args.seeds, "quick": args.quick, "eta_scale": args.eta_scale,
-                  "networks": {p.group: {"hidden": p.config["hidden"], "eta": p.config["model"]["eta"]}
-                               for p in pts}}
+                  "rates": args.rates, "timing": args.timing,
+                  "networks": {}}
+        for p in pts:
+            mp = TrainConfig.from_dict(p.config, source=p.name).model_params()
+            config["networks"][p.group] = {"hidden": p.config["hidden"], "eta": list(mp.learning_rates),
+                                           "settle_ms": float(mp.settle / ms), "phase_min_ms": float(mp.phase_min / ms)}
     arch = collect(out, args.architectures)
     claims = check_claims(arch)
     quick_names = None

@@ -73,7 +73,7 @@ import numpy as np
 
 from ..cli import train_parser
 from ..model.equations import EquationFileError
-from ..model.params import ModelParams, ParameterError, default_learning_rates
+from ..model.params import DEFAULT_RATES, RATE_PRESETS, ModelParams, ParameterError, default_learning_rates
 from ..standalone.buildcache import ENV_BUILD_DIR
 from ..training.data import DataError, load_mnist
 from ..training.train import CheckpointError, RunLockedError, TrainConfig, TrainingError, load_checkpoint, load_config_file, train_run
@@ -185,7 +185,12 @@ def apply_params(base: dict, params: dict, source: str = "sweep") -> dict:
     if eta is not None and np.isscalar(eta):
         eta = [float(eta)] * n_layers
     if layer_rates or scale is not None:
-        eta = list(eta) if eta is not None else list(default_learning_rates(len(hidden)))
+        if eta is None:     # the rates the run would get: Table 1 times the model's preset's factor
+            preset = model.get("rates", DEFAULT_RATES)
+            if preset not in RATE_PRESETS:
+                raise ParameterError(f"{source}: parameter 'rates': must be one of {tuple(RATE_PRESETS)}, "
+                                     f"got {preset!r}")
+            eta = [e * RATE_PRESETS[preset] for e in default_learning_rates(len(hidden))]
         for k, v in layer_rates.items():
             if k >= n_layers:
                 raise ParameterError(f"{source}: 'eta{k}' but the network has {n_layers} weight layers")

@@ -571,6 +571,8 @@ def config_key(cfg_dict: dict, legacy: bool = False) -> str:
                 eff.pop(k, None)
         if eff.get("eta") is not None:      # explicit rates: the preset plays no part
             eff.pop("rates", None)
+        # the timing preset only chooses settle / phase_min, which the key holds themselves
+        eff.pop("timing", None)
         d["effective_model"] = eff
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
