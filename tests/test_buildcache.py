@@ -30,8 +30,14 @@ N_IMAGES = 12
 STEPS = 40
 
 
+def sigint_default():
+    """In a child process: SIGINT's default handling, as a terminal gives it (a suite started in
+    the background hands its children SIGINT ignored, which the package keeps by design)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _net(build_dir):
-    return SegDendNetwork(ModelParams(hidden=(6,), test_duration=STEPS * ms), chunk_steps=N_IMAGES * STEPS,
+    return SegDendNetwork(ModelParams(hidden=(6,), test_duration=STEPS * ms, timing="paper"), chunk_steps=N_IMAGES * STEPS,
                           build_dir=build_dir)
 
 
@@ -231,7 +237,7 @@ def test_interrupt_during_compile_stops_make_and_next_run_rebuilds(tmp_path, sig
     cmd = [sys.executable, "-m", "brian_segdend", "train", "--hidden", "7", "--train-size", "30",
            "--test-size", "20", "--chunk-steps", "3000", "--out", str(tmp_path / "run")]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=sigint_default)
     deadline = time.time() + 120
     while time.time() < deadline and not list((tmp_path / "builds").glob("*/compile.log")):
         time.sleep(0.05)

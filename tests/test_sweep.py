@@ -36,6 +36,12 @@ TRAIN_ARGS = ["--hidden", "20", "--train-size", "150", "--test-size", "100", "--
               "--chunk-steps", "4000"]
 
 
+def sigint_default():
+    """In a child process: SIGINT's default handling, as a terminal gives it (a suite started in
+    the background hands its children SIGINT ignored, which the package keeps by design)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def quiet(*args, **kwargs):
     pass
 
@@ -216,7 +222,8 @@ def test_sweep_resume_after_client_killed(reference, build_dir, tmp_path):
     cmd = [sys.executable, "-m", "brian_segdend", "sweep", *TRAIN_ARGS, "--grid", "eta=0.1,0.2", "--seeds", "1",
            "--workers", "2", "--dashboard", ":0", "--out", str(out)]
     names = ["eta=0.1_seed1", "eta=0.2_seed1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=sigint_default)
     try:
         deadline = time.time() + 240
         while time.time() < deadline and proc.poll() is None and not _first_running(out, names):
@@ -232,7 +239,7 @@ def test_sweep_resume_after_client_killed(reference, build_dir, tmp_path):
     # Ctrl-C in a terminal: SIGINT to the whole process group (client and workers) stops the
     # sweep with exit 130 and no worker tracebacks; the runs keep their checkpoints
     proc = subprocess.Popen(cmd + ["--resume"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=sigint_default)
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None and _task_starts(out, names) <= starts:
         time.sleep(0.05)
@@ -261,12 +268,14 @@ def test_points_names_and_options(tmp_path, capsys):
     with pytest.raises(ParameterError, match="--seeds"):
         parse_grid_option("seed=1,2")
     cfg = apply_params({"hidden": [500, 100], "model": {}}, {"eta1": 0.5, "eta_scale": 2})
+    assert cfg["model"]["eta"] == [0.115, 1.0, 0.06]      # the default preset's rates (Table 1 x 0.25) x 2
+    cfg = apply_params({"hidden": [500, 100], "model": {"rates": "table1"}}, {"eta1": 0.5, "eta_scale": 2})
     assert cfg["model"]["eta"] == [0.46, 1.0, 0.24]
     pts = expand_points(BASE, {"hidden": [20, [20, 10]], "eta_scale": [0.5]}, [{"g_a": 0.05}], [3, 4], out=tmp_path)
     assert [p.name for p in pts] == ["hidden=20_eta_scale=0.5_seed3", "hidden=20_eta_scale=0.5_seed4",
                                      "hidden=20-10_eta_scale=0.5_seed3", "hidden=20-10_eta_scale=0.5_seed4",
                                      "g_a=0.05_seed3", "g_a=0.05_seed4"]
-    assert pts[2].config["model"]["eta"] == [0.115, 0.115, 0.06] and pts[2].config["hidden"] == [20, 10]
+    assert pts[2].config["model"]["eta"] == [0.02875, 0.02875, 0.015] and pts[2].config["hidden"] == [20, 10]
     assert pts[0].group == pts[1].group != pts[2].group
     with pytest.raises(ParameterError, match="eta"):
         expand_points(BASE, {"eta2": [0.1]}, None, [1], out=tmp_path)

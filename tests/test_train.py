@@ -30,6 +30,12 @@ EPOCH_KEYS = {"epoch", "examples", "test_error", "train_error", "wall_s"}   # is
 SMALL = dict(hidden=(20,), train_size=150, test_size=60, epochs=2, seed=4, chunk_steps=4000)
 
 
+def sigint_default():
+    """In a child process: SIGINT's default handling, as a terminal gives it (a suite started in
+    the background hands its children SIGINT ignored, which the package keeps by design)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def small_config(tmp_path, name="run", **changes):
     kw = dict(SMALL, out=str(tmp_path / name))
     kw.update(changes)
@@ -108,7 +114,7 @@ def test_killed_run_resumes(tmp_path, reference, sig):
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "brian_segdend", "train", "--hidden", "20", "--train-size", "150",
            "--test-size", "60", "--epochs", "2", "--seed", "4", "--chunk-steps", "4000", "--out", str(out)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=sigint_default)
     ckpt = out / "checkpoint.npz"
     deadline = time.time() + 240
     seen = 0
