@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from .training.options import (
     OneLineParser,
+    add_set_option,
     fail,
     float_list,
     int_list,
@@ -91,6 +92,7 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
                     help="test on this many held-out test images after every chunk (default 0: off)")
     ap.add_argument("--fast-rng", action="store_true", default=None,
                     help="xoshiro256+ instead of Brian2's generator for rand() (~3%% faster; another random stream)")
+    add_set_option(ap)
     return ap
 
 
@@ -147,6 +149,8 @@ def config_from_args(args) -> TrainConfig:
     for k, v in model_opts.items():
         if v is not None:
             model[k] = list(v) if isinstance(v, tuple) else v
+    if getattr(args, "user_params", None):
+        model["user_params"] = {**(model.get("user_params") or {}), **dict(args.user_params)}
     values["model"] = model
     return TrainConfig.from_dict(values, source=args.config or "command line")
 
@@ -208,12 +212,14 @@ def cmd_main(argv) -> int:
     ap.add_argument("--skip-fig10", action="store_true")
     ap.add_argument("--resume", action="store_true",
                     help="continue an interrupted main job (a finished training part is kept)")
+    add_set_option(ap)
     args = ap.parse_args(argv)
     from .training.train import TrainConfig, train_run
     out = Path(args.out)
     t0 = time.perf_counter()
+    user = dict(args.user_params or [])
     cfg = TrainConfig(hidden=(500,), train_size=args.train_size, test_size=args.test_size, epochs=1,
-                      seed=args.seed, out=str(out / "train"))
+                      seed=args.seed, out=str(out / "train"), model={"user_params": user} if user else {})
     import json
     results_file = out / "train" / "results.json"
     res = None
@@ -224,7 +230,8 @@ def cmd_main(argv) -> int:
             previous = {}
         if previous.get("finished") and previous.get("config", {}).get("train_size") == args.train_size \
                 and previous.get("config", {}).get("test_size") == args.test_size \
-                and previous.get("config", {}).get("seed") == args.seed:
+                and previous.get("config", {}).get("seed") == args.seed \
+                and (previous.get("config", {}).get("model") or {}).get("user_params", {}) == cfg.model.get("user_params", {}):
             print(f"training part already finished: {results_file}")
             res = previous
     if res is None:
@@ -234,7 +241,8 @@ def cmd_main(argv) -> int:
                f"({res['examples_per_second']:.0f} training examples/s) -> {out / 'train'}"]
     if not args.skip_fig10:
         from .studies import fig10
-        fig10.main(["--out", str(out / "fig10"), "--seed", str(args.seed)])
+        fig10.main(["--out", str(out / "fig10"), "--seed", str(args.seed)]
+                   + [f"--set={k}={v}" for k, v in cfg.model.get("user_params", {}).items()])
         f = json.loads((out / "fig10" / "fig10.json").read_text())["conditions"]
         summary.append("Figure 10 prediction (basal weight change, % of initial): " + ", ".join(
             f"{k.replace('_', ' ')} {v['dw_percent_mean']:+.3f} ± {v['dw_percent_sem']:.3f}" for k, v in f.items())
@@ -251,12 +259,13 @@ def cmd_evaluate(argv) -> int:
     ap.add_argument("--test-size", type=positive_int, help="test images (default: the run's own)")
     ap.add_argument("--seed", type=seed_int, help="test seed (default: the run's; then the error equals its final one)")
     ap.add_argument("--out", help="output folder (default: evaluate/ next to the weights file)")
+    add_set_option(ap)
     args = ap.parse_args(argv)
     import json
 
     from .training.safeio import atomic_write_text
     from .training.train import evaluate
-    res = evaluate(args.weights, test_size=args.test_size, seed=args.seed)
+    res = evaluate(args.weights, test_size=args.test_size, seed=args.seed, user_params=dict(args.user_params or []))
     out = Path(args.out) if args.out else Path(args.weights).resolve().parent / "evaluate"
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "evaluate.json", json.dumps(res, indent=2), tmp=out / "evaluate.json.tmp")

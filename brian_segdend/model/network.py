@@ -51,7 +51,7 @@ from ..standalone import fastrng
 from ..standalone.compiled import CompiledNetwork, UsesCompiledNetwork, stop_function
 from . import learning as L
 from .contract import run_values, validation_namespace
-from .equations import default_equation_dir, load_all
+from .equations import default_equation_dir, load_all, resolve_user_params
 from .layers import Builder, cutoff_statements, hidden_layer, input_layer, kernel_cutoffs, output_layer, projection
 from .learning import RULE_UNIT
 from .params import KERNEL_CUTOFF, ModelParams, ParameterError
@@ -203,13 +203,15 @@ class SegDendNetwork(UsesCompiledNetwork):
         self.capacity = self.chunk_steps // min_example + 1
         self.equation_dir = Path(equation_dir) if equation_dir else default_equation_dir()
         self.files = load_all(validation_namespace(), self.equation_dir)   # EquationFileError before any codegen
-        self.runtime_values = run_values(params)
+        # parameters declared in the files: run arguments like the model's own (ParameterError before any codegen)
+        self.user_values = resolve_user_params(self.files, params.user_params, "user_params")
+        self.runtime_values = run_values(params) | self.user_values
         self._n_runs = 0
         payload = {
             "sizes": params.layer_sizes, "dt": float(params.dt / ms), "steps": self.chunk_steps,
             "capacity": self.capacity, "record": record, "record_state": record_state, "dense": self.dense,
             "fast_rng": fastrng.header_text() if self.fast_rng else False, "precision": precision,
-            "files": {n: f.text for n, f in self.files.items()},
+            "files": {n: f.build_text for n, f in self.files.items()},   # without '#: param' values
             "brian2": b2.__version__, "device": device,
             # the flags the build will use: configure_standalone_build adds -funroll-loops once per
             # process, so add it here only where it is missing (else the first network of a process
@@ -234,9 +236,11 @@ class SegDendNetwork(UsesCompiledNetwork):
             raise ParameterError("set_params: the feedback variant is fixed by the build; make a new network")
         if params.kernel != self.params.kernel:
             raise ParameterError("set_params: the kernel is fixed by the build; make a new network")
+        user_values = resolve_user_params(self.files, params.user_params, "user_params")
         self.settle_steps = int(round(float(params.settle / params.dt)))
         self.params = params
-        self.runtime_values = run_values(params)
+        self.user_values = user_values
+        self.runtime_values = run_values(params) | user_values
 
     # ------------------------------------------------------------------ construction
     _active = None   # the network that currently owns Brian2's device (weak reference)
