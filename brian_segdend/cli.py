@@ -9,7 +9,9 @@ fig10          the Figure 10 LTP/LTD prediction experiment
 compare        other plasticity models on the Figure 10 protocol
 compare-mnist  this model and Diehl & Cook (2015) on the same MNIST subsets
 data           summary of the MNIST data the loader finds
-evaluate       test a trained network (weights.npz): test error, per-digit errors, confusion matrix
+evaluate       test a trained network (weights.npz): test error, per-digit errors, confusion matrix,
+               receptive fields
+receptive-fields  the rows of W0 of a trained network as 28x28 images (PNG grid)
 cache          sizes of the compiled-network cache; --clean [--unused-days N] removes builds
 sweep          many training runs (grid/list of configurations x seeds) on Dask distributed
 paper fig6     Figure 6B: 784-10, 784-500-10, 784-500-100-10 trained for 60 epochs (on the sweep engine)
@@ -44,7 +46,7 @@ from .training.options import (
 if TYPE_CHECKING:   # only for the annotation; importing training at start-up costs Brian2's import time
     from .training.train import TrainConfig
 
-__all__ = ["main", "train_parser", "config_from_args"]
+__all__ = ["main", "train_parser", "config_from_args", "write_receptive_fields"]
 
 
 def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParser:
@@ -270,9 +272,55 @@ def cmd_evaluate(argv) -> int:
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "evaluate.json", json.dumps(res, indent=2), tmp=out / "evaluate.json.tmp")
     _plot_confusion(res, out / "confusion.png")
+    from .training.train import load_weights
+    state, _ = load_weights(args.weights)
+    n = write_receptive_fields(state["W"][0], out, max_panels=100)
     print(f"test error {100 * res['test_error']:.2f}% on {res['n']} test images (seed {res['seed']})")
     print("per digit: " + "  ".join(f"{k}: {100 * e:.1f}%" for k, e in enumerate(res["per_class_error"])))
-    print(f"wrote {out / 'evaluate.json'}, {out / 'confusion.png'}")
+    print(f"wrote {out / 'evaluate.json'}, {out / 'confusion.png'}, {out / 'receptive_fields.png'} ({n} panels)")
+    return 0
+
+
+def write_receptive_fields(W0, out, max_panels: int | None = 100) -> int:
+    """Write ``receptive_fields.png`` (rows of ``W0`` as 28 x 28 images) and ``receptive_fields.json``
+    (panel count, grid) into the folder ``out``; returns the number of panels."""
+    # lazy (as everywhere in this module): matplotlib only when a figure is drawn
+    import json
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # lazy: see above
+
+    from .plotting import plot_receptive_fields, receptive_field_mosaic  # lazy: see above
+    from .training.safeio import atomic_write_text, savefig_atomic  # lazy: see above
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _, n, grid = receptive_field_mosaic(W0, max_panels)
+    fig, ax = plt.subplots(figsize=(min(12, 1 + 0.6 * grid[1]), min(12, 1 + 0.6 * grid[0])), constrained_layout=True)
+    plot_receptive_fields(ax, W0, max_panels)
+    try:
+        savefig_atomic(fig, out / "receptive_fields.png", dpi=120)
+    finally:
+        plt.close(fig)
+    info = {"panels": n, "rows_of_W0": int(len(W0)), "grid": list(grid), "shape": [28, 28],
+            "scaling": "each panel by its largest absolute weight; red positive, blue negative"}
+    atomic_write_text(out / "receptive_fields.json", json.dumps(info, indent=2), tmp=out / "receptive_fields.json.tmp")
+    return n
+
+
+def cmd_receptive_fields(argv) -> int:
+    ap = OneLineParser(prog="python -m brian_segdend receptive-fields",
+                       description="The first layer's receptive fields of a trained network: the rows of W0 "
+                                   "as 28 x 28 images in a grid (PNG, and the panel count in JSON).")
+    ap.add_argument("--weights", required=True, help="weights.npz written by train")
+    ap.add_argument("--max-panels", type=positive_int, default=100, help="at most this many units (default 100)")
+    ap.add_argument("--out", help="output folder (default: the weights file's folder)")
+    args = ap.parse_args(argv)
+    from .training.train import load_weights
+    state, _ = load_weights(args.weights)
+    out = Path(args.out) if args.out else Path(args.weights).resolve().parent
+    n = write_receptive_fields(state["W"][0], out, max_panels=args.max_panels)
+    print(f"wrote {out / 'receptive_fields.png'} ({n} of {len(state['W'][0])} units)")
     return 0
 
 
@@ -358,6 +406,7 @@ COMMANDS = {
     "compare-mnist": _delegate("brian_segdend.studies.compare_mnist"),
     "data": cmd_data,
     "evaluate": cmd_evaluate,
+    "receptive-fields": cmd_receptive_fields,
     "cache": cmd_cache,
     "sweep": _delegate("brian_segdend.studies.sweep"),
     "paper": _delegate("brian_segdend.studies.fig6", "paper_main"),

@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = ["CONDITION_LABELS", "CONDITION_COLORS", "plot_protocol_timeline", "plot_condition_traces",
            "plot_condition_changes", "plot_timing_curve", "plot_onset_offset_map", "plot_rate_sweep",
-           "plot_learning_curve", "plot_error_bands"]
+           "plot_learning_curve", "plot_error_bands", "receptive_field_mosaic", "plot_receptive_fields"]
 
 CONDITION_LABELS = {
     "early_apical": "early apical",
@@ -272,4 +272,54 @@ def plot_error_bands(ax, series: dict, marks: dict | None = None):
     ax.legend(fontsize=7, frameon=False)
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
+    return ax
+
+
+def receptive_field_mosaic(W, max_panels: int | None = 100, shape=(28, 28), gap: int = 1):
+    """The rows of a first-layer weight matrix as images, tiled into one array.
+
+    Parameters
+    ----------
+    W : array, shape (n_units, n_pixels)
+        ``W0`` of a trained network (rows: the units of the first layer above the input).
+    max_panels : int, optional
+        At most this many rows (the first ones); ``None``: all.
+    shape : (int, int)
+        Image shape of a row (MNIST: 28 x 28).
+    gap : int
+        Blank pixels (NaN) between panels.
+
+    Returns
+    -------
+    mosaic : ndarray
+        The panels, each scaled by its largest absolute weight (values in [-1, 1]), NaN between them.
+    n_panels : int
+    grid : (int, int)
+        Rows and columns of panels.
+    """
+    W = np.asarray(W, dtype=float)
+    if W.ndim != 2 or W.shape[1] != shape[0] * shape[1]:
+        raise ValueError(f"receptive fields: expected a matrix with {shape[0] * shape[1]} columns "
+                         f"({shape[0]} x {shape[1]} images), got shape {W.shape}")
+    n = W.shape[0] if max_panels is None else min(W.shape[0], int(max_panels))
+    cols = max(1, int(np.ceil(np.sqrt(n))))
+    rows = max(1, int(np.ceil(n / cols)))
+    h, w = shape
+    mosaic = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        field = W[k].reshape(shape)
+        scale = np.abs(field).max()
+        mosaic[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = field / scale if scale > 0 else field
+    return mosaic, n, (rows, cols)
+
+
+def plot_receptive_fields(ax, W, max_panels: int | None = 100, shape=(28, 28), title: str | None = None):
+    """Draw :func:`receptive_field_mosaic` of ``W`` on ``ax`` (red: positive weights, blue: negative;
+    each panel scaled to its own largest weight). Returns ``ax``."""
+    mosaic, n, _ = receptive_field_mosaic(W, max_panels, shape)
+    ax.imshow(np.ma.masked_invalid(mosaic), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title or f"receptive fields: {n} of {np.shape(W)[0]} rows of W0", fontsize=9)
     return ax
