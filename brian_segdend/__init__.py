@@ -21,6 +21,8 @@ _API = {
     "EquationFileError": "model.equations",
     "SegDendNetwork": "model.network",       # the compiled network (run chunks of examples)
     "initial_weights": "model.network",
+    "Recording": "model.recording",          # what a network records, declared before its build
+    "LateAdditionError": "model.recording",
     "TrainConfig": "training.train",         # everything that defines a training run
     "train_run": "training.train",           # train (or resume / extend) a run in a folder
     "evaluate": "training.train",            # test a saved network (weights.npz)
