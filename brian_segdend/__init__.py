@@ -27,6 +27,8 @@ _API = {
     "train_run": "training.train",           # train (or resume / extend) a run in a folder
     "evaluate": "training.train",            # test a saved network (weights.npz)
     "load_weights": "training.train",
+    "simulate": "training.simulate",         # one example through a saved network, all voltages recorded
+    "SimulationResult": "training.simulate",
     "load_checkpoint": "training.train",
     "TrainingError": "training.train",
     "load_mnist": "training.data",           # MNIST from IDX files, the cache or the embedded copy
