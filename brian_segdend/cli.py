@@ -12,6 +12,8 @@ data           summary of the MNIST data the loader finds
 evaluate       test a trained network (weights.npz): test error, per-digit errors, confusion matrix,
                receptive fields
 receptive-fields  the rows of W0 of a trained network as 28x28 images (PNG grid)
+trace          one example through a trained network: somatic, basal and apical voltages, plateaus and
+               spike rasters (the mechanism figure, paper Fig. 3-4 style)
 cache          sizes of the compiled-network cache; --clean [--unused-days N] removes builds
 sweep          many training runs (grid/list of configurations x seeds) on Dask distributed
 paper fig6     Figure 6B: 784-10, 784-500-10, 784-500-100-10 trained for 60 epochs (on the sweep engine)
@@ -46,7 +48,7 @@ from .training.options import (
 if TYPE_CHECKING:   # only for the annotation; importing training at start-up costs Brian2's import time
     from .training.train import TrainConfig
 
-__all__ = ["main", "train_parser", "config_from_args", "write_receptive_fields"]
+__all__ = ["main", "train_parser", "config_from_args", "write_receptive_fields", "write_trace"]
 
 
 def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParser:
@@ -324,6 +326,131 @@ def cmd_receptive_fields(argv) -> int:
     return 0
 
 
+def _neuron_indices(text: str) -> tuple:
+    """``--neurons 0,1,2``: non-negative neuron indices (a ParameterError names the option)."""
+    from .model.params import ParameterError  # noqa: PLC0415 (lazy: Brian2's import time)
+    try:
+        out = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise ParameterError(f"parameter 'neurons' (--neurons): comma-separated neuron indices, got {text!r}") from None
+    if not out or min(out) < 0:
+        raise ParameterError(f"parameter 'neurons' (--neurons): comma-separated indices >= 0, got {text!r}")
+    return out
+
+
+def write_trace(res, out, layer: int = 0, weights=None) -> dict:
+    """Write ``trace.png`` (the mechanism figure of a :func:`brian_segdend.simulate` result) and
+    ``trace.json`` (its numbers, configuration and image) into the folder ``out``; returns the JSON data.
+
+    Panels: for each returned neuron of hidden layer ``layer`` its somatic, basal and apical
+    potentials with the averaging windows shaded and the plateaus alpha^f / alpha^t; the output
+    somas' potentials with the target unit; spike rasters of the hidden layer and the output layer.
+    """
+    # lazy (as everywhere in this module): NumPy, Brian2 and matplotlib only when a figure is drawn
+    import json  # noqa: PLC0415 (lazy, see above)
+
+    import matplotlib  # noqa: PLC0415 (lazy, see above)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy, see above)
+    import numpy as np  # noqa: PLC0415 (lazy, see above)
+    from brian2 import ms  # noqa: PLC0415 (lazy, see above)
+
+    from .plotting import plot_compartments, plot_output_voltages, plot_raster  # noqa: PLC0415 (lazy, see above)
+    from .training.safeio import atomic_write_text, savefig_atomic  # noqa: PLC0415 (lazy, see above)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t = np.asarray(res.t / ms)
+    phases = {k: (float(a / ms), float(b / ms)) for k, (a, b) in res.phases.items()}
+    h = res.hidden[layer] if res.hidden else None
+    rows = (len(h.neurons) if h is not None else 0) + 1 + (1 if h is not None else 0) + 1
+    heights = [2.2] * (len(h.neurons) if h is not None else 0) + [2.2] + ([1.8] if h is not None else []) + [1.4]
+    fig, axes = plt.subplots(rows, 1, figsize=(9, sum(heights) + 0.6), sharex=True, constrained_layout=True,
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    axes = axes[:, 0]
+    a = 0
+    if h is not None:
+        for r, n in enumerate(h.neurons):
+            plot_compartments(axes[a], t, np.asarray(h.V[r]), np.asarray(h.V_b[r]), np.asarray(h.V_a[r]), phases,
+                              alpha_f=float(h.alpha_f[r]),
+                              alpha_t=None if h.alpha_t is None else float(h.alpha_t[r]),
+                              title=f"hidden layer {layer}, neuron {n} ({int(h.spike_count[n])} spikes)")
+            a += 1
+    plot_output_voltages(axes[a], t, np.asarray(res.output.V), phases, label=res.label if res.mode == "train" else None,
+                         predicted=res.predicted)
+    a += 1
+    if h is not None:
+        plot_raster(axes[a], np.asarray(h.spike_t / ms), h.spike_i, len(h.spike_count), phases,
+                    title=f"hidden layer {layer} spikes (shown neurons in colour)", highlight=h.neurons)
+        a += 1
+    plot_raster(axes[a], np.asarray(res.output.spike_t / ms), res.output.spike_i, len(res.output.spike_count), phases,
+                title="output layer spikes" + (f" (target {res.label} in colour)" if res.mode == "train" else ""),
+                highlight=[res.label] if res.mode == "train" else None)
+    axes[a].set_xlabel("time (ms)")
+    image = f"test image {res.image}" if res.image is not None else "given pixels"
+    fig.suptitle(f"{image}, label {res.label}, {'training example' if res.mode == 'train' else 'test presentation'}; "
+                 f"answer {res.predicted}", fontsize=10)
+    try:
+        savefig_atomic(fig, out / "trace.png", dpi=110)
+    finally:
+        plt.close(fig)
+    info = {
+        "weights": None if weights is None else str(weights), "image": res.image, "label": res.label,
+        "mode": res.mode, "predicted": res.predicted, "seed": res.seed, "layer": layer,
+        "output_Vbar_f": [float(v) for v in res.output_Vbar_f],
+        "phases_ms": {k: list(v) for k, v in phases.items()},
+        "settle_ms": float(res.params.settle / ms), "dt_ms": float(res.dt / ms),
+        "output_spike_count": [int(c) for c in res.output.spike_count],
+        "hidden": [{"layer": k, "neurons": [int(n) for n in L.neurons],
+                    "alpha_f": [float(x) for x in L.alpha_f],
+                    "alpha_t": None if L.alpha_t is None else [float(x) for x in L.alpha_t],
+                    "spike_count": [int(L.spike_count[n]) for n in L.neurons],
+                    "layer_spikes": int(L.spike_count.sum())} for k, L in enumerate(res.hidden)],
+        "config": res.config,
+    }
+    atomic_write_text(out / "trace.json", json.dumps(info, indent=2), tmp=out / "trace.json.tmp")
+    return info
+
+
+def cmd_trace(argv) -> int:
+    ap = OneLineParser(prog="python -m brian_segdend trace",
+                       description="One example through a trained network (weights.npz): the somatic, basal and "
+                                   "apical potentials of chosen hidden neurons over the forward and target phases "
+                                   "with the averaging windows and plateaus, the output somas with the target, and "
+                                   "spike rasters (trace.png, trace.json).")
+    ap.add_argument("--weights", required=True, help="weights.npz written by train (it records its configuration)")
+    ap.add_argument("--image", required=True, type=nonneg_int, help="index of the image in the MNIST test set")
+    ap.add_argument("--label", type=nonneg_int, help="target of the teaching signal (default: the image's label)")
+    ap.add_argument("--neurons", default="0,1,2", help="hidden neurons to show, e.g. 0,1,2 (default)")
+    ap.add_argument("--layer", type=nonneg_int, default=0, help="hidden layer whose neurons are shown (default 0)")
+    ap.add_argument("--mode", choices=["train", "test"], default="train",
+                    help="train: forward then target phase (default); test: one forward phase of test_duration")
+    ap.add_argument("--seed", type=seed_int, help="seed of the input spikes (default: the run's)")
+    ap.add_argument("--from-rest", action="store_true", help="start from rest instead of the state saved with the weights")
+    ap.add_argument("--out", help="output folder (default: trace/ next to the weights file)")
+    add_set_option(ap)
+    args = ap.parse_args(argv)
+    from .model.params import ParameterError  # noqa: PLC0415 (lazy: Brian2's import time)
+    from .training.simulate import simulate  # noqa: PLC0415 (lazy: Brian2's import time)
+    from .training.train import load_weights  # noqa: PLC0415 (lazy: Brian2's import time)
+    neurons = _neuron_indices(args.neurons)
+    loaded = load_weights(args.weights)
+    n_hidden = len(loaded[0]["W"]) - 1
+    if n_hidden and args.layer >= n_hidden:
+        raise ParameterError(f"parameter 'layer' (--layer): the network has {n_hidden} hidden layer(s) "
+                             f"(0 .. {n_hidden - 1}), got {args.layer}")
+    res = simulate(loaded, args.image, label=args.label, mode=args.mode,
+                   neurons={args.layer: neurons} if n_hidden else None, seed=args.seed,
+                   from_rest=args.from_rest, user_params=dict(args.user_params or []))
+    out = Path(args.out) if args.out else Path(args.weights).resolve().parent / "trace"
+    info = write_trace(res, out, layer=args.layer, weights=args.weights)
+    for h in info["hidden"]:
+        print(f"hidden layer {h['layer']}: neurons {h['neurons']}, alpha_f {[round(x, 4) for x in h['alpha_f']]}"
+              + (f", alpha_t {[round(x, 4) for x in h['alpha_t']]}" if h["alpha_t"] else ""))
+    print(f"test image {args.image}, label {res.label}: answer {res.predicted}")
+    print(f"wrote {out / 'trace.png'}, {out / 'trace.json'}")
+    return 0
+
+
 def _plot_confusion(res: dict, path: Path):
     import matplotlib
     matplotlib.use("Agg")
@@ -407,6 +534,7 @@ COMMANDS = {
     "data": cmd_data,
     "evaluate": cmd_evaluate,
     "receptive-fields": cmd_receptive_fields,
+    "trace": cmd_trace,
     "cache": cmd_cache,
     "sweep": _delegate("brian_segdend.studies.sweep"),
     "paper": _delegate("brian_segdend.studies.fig6", "paper_main"),

@@ -1,5 +1,7 @@
-"""simulate(weights, image) (issue 16): one example through a trained network,
+"""simulate(weights, image) and the trace command (issue 16): one example through a trained network,
 as a user would look at it. A 784-5-10 network trained on 20 images keeps the builds small."""
+
+import json
 
 import numpy as np
 import pytest
@@ -7,6 +9,7 @@ from brian2 import Hz, ms, second
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions
 
 import brian_segdend
+from brian_segdend.cli import main
 
 IMAGE = 3
 NEURONS = [0, 2, 4]
@@ -101,6 +104,34 @@ def test_learning_and_test_presentation_use_the_same_build(sim, weights, mnist):
     p = test.params
     assert len(test.t) == int(round(float(p.test_duration / p.dt))) and "target" not in test.phases
     assert test.hidden[0].alpha_t is None and test.hidden[0].V.shape == (5, len(test.t))
+
+
+@pytest.mark.slow
+def test_trace_command_writes_the_figure_and_its_numbers(sim, weights, tmp_path, capsys):
+    out = tmp_path / "tr"
+    assert main(["trace", "--weights", str(weights), "--image", str(IMAGE), "--neurons", "0,2", "--out", str(out)]) == 0
+    assert (out / "trace.png").stat().st_size > 10_000
+    info = json.loads((out / "trace.json").read_text())
+    assert info["image"] == IMAGE and info["label"] == sim.label and info["predicted"] == sim.predicted
+    assert info["hidden"][0]["neurons"] == [0, 2]
+    np.testing.assert_allclose(info["hidden"][0]["alpha_f"], sim.hidden[0].alpha_f[:2], rtol=0, atol=1e-12)
+    assert info["config"]["hidden"] == [5] and info["phases_ms"]["target_window"] == [110.0, 130.0]
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv, option", [
+    (["--image", "10000"], "--image"),
+    (["--image", "1", "--neurons", "0,7"], "--neurons"),
+    (["--image", "1", "--neurons", "a"], "--neurons"),
+    (["--image", "1", "--label", "12"], "--label"),
+    (["--image", "1", "--layer", "1"], "--layer"),
+])
+def test_trace_bad_index_names_the_option(weights, tmp_path, capsys, argv, option):
+    assert main(["trace", "--weights", str(weights), "--out", str(tmp_path / "x"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and option in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
 
 
 @pytest.mark.slow
