@@ -61,8 +61,10 @@ class LayerTrace:
         (hidden layers; None for the output layer, which has no filtered train of its own).
     alpha_f, alpha_t : ndarray, shape (len(neurons),)
         The plateaus the compiled rule computed at the end of the forward / target phase
-        (sigmoid of the mean apical potential over the phase's averaging window); hidden layers only;
-        ``alpha_t`` is None for a test presentation.
+        (sigmoid of the mean apical potential over the phase's averaging window; with the plateau-time
+        variant, ``plateau_sd`` > 0, over ``plateau_window`` steps ending a random offset before the
+        phase end, per neuron); read from the network's own ``alpha_f`` / ``alpha_t`` variables at the
+        phase's last step. Hidden layers only; ``alpha_t`` is None for a test presentation.
     spike_t : Quantity (s), spike_i : ndarray of int
         Every spike of the layer (all its neurons, not only ``neurons``), as ``SpikeMonitor.t`` / ``.i``.
     spike_count : ndarray of int, shape (layer size,)
