@@ -21,10 +21,14 @@ _API = {
     "EquationFileError": "model.equations",
     "SegDendNetwork": "model.network",       # the compiled network (run chunks of examples)
     "initial_weights": "model.network",
+    "Recording": "model.recording",          # what a network records, declared before its build
+    "LateAdditionError": "model.recording",
     "TrainConfig": "training.train",         # everything that defines a training run
     "train_run": "training.train",           # train (or resume / extend) a run in a folder
     "evaluate": "training.train",            # test a saved network (weights.npz)
     "load_weights": "training.train",
+    "simulate": "training.simulate",         # one example through a saved network, all voltages recorded
+    "SimulationResult": "training.simulate",
     "load_checkpoint": "training.train",
     "TrainingError": "training.train",
     "load_mnist": "training.data",           # MNIST from IDX files, the cache or the embedded copy

@@ -9,7 +9,11 @@ fig10          the Figure 10 LTP/LTD prediction experiment
 compare        other plasticity models on the Figure 10 protocol
 compare-mnist  this model and Diehl & Cook (2015) on the same MNIST subsets
 data           summary of the MNIST data the loader finds
-evaluate       test a trained network (weights.npz): test error, per-digit errors, confusion matrix
+evaluate       test a trained network (weights.npz): test error, per-digit errors, confusion matrix,
+               receptive fields
+receptive-fields  the rows of W0 of a trained network as 28x28 images (PNG grid)
+trace          one example through a trained network: somatic, basal and apical voltages, plateaus and
+               spike rasters (the mechanism figure, paper Fig. 3-4 style)
 cache          sizes of the compiled-network cache; --clean [--unused-days N] removes builds
 sweep          many training runs (grid/list of configurations x seeds) on Dask distributed
 paper fig6     Figure 6B: 784-10, 784-500-10, 784-500-100-10 trained for 60 epochs (on the sweep engine)
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from .training.options import (
     OneLineParser,
+    add_set_option,
     fail,
     float_list,
     int_list,
@@ -43,7 +48,7 @@ from .training.options import (
 if TYPE_CHECKING:   # only for the annotation; importing training at start-up costs Brian2's import time
     from .training.train import TrainConfig
 
-__all__ = ["main", "train_parser", "config_from_args"]
+__all__ = ["main", "train_parser", "config_from_args", "write_receptive_fields", "write_trace"]
 
 
 def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParser:
@@ -91,6 +96,7 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
                     help="test on this many held-out test images after every chunk (default 0: off)")
     ap.add_argument("--fast-rng", action="store_true", default=None,
                     help="xoshiro256+ instead of Brian2's generator for rand() (~3%% faster; another random stream)")
+    add_set_option(ap)
     return ap
 
 
@@ -147,6 +153,8 @@ def config_from_args(args) -> TrainConfig:
     for k, v in model_opts.items():
         if v is not None:
             model[k] = list(v) if isinstance(v, tuple) else v
+    if getattr(args, "user_params", None):
+        model["user_params"] = {**(model.get("user_params") or {}), **dict(args.user_params)}
     values["model"] = model
     return TrainConfig.from_dict(values, source=args.config or "command line")
 
@@ -208,12 +216,14 @@ def cmd_main(argv) -> int:
     ap.add_argument("--skip-fig10", action="store_true")
     ap.add_argument("--resume", action="store_true",
                     help="continue an interrupted main job (a finished training part is kept)")
+    add_set_option(ap)
     args = ap.parse_args(argv)
     from .training.train import TrainConfig, train_run
     out = Path(args.out)
     t0 = time.perf_counter()
+    user = dict(args.user_params or [])
     cfg = TrainConfig(hidden=(500,), train_size=args.train_size, test_size=args.test_size, epochs=1,
-                      seed=args.seed, out=str(out / "train"))
+                      seed=args.seed, out=str(out / "train"), model={"user_params": user} if user else {})
     import json
     results_file = out / "train" / "results.json"
     res = None
@@ -224,7 +234,8 @@ def cmd_main(argv) -> int:
             previous = {}
         if previous.get("finished") and previous.get("config", {}).get("train_size") == args.train_size \
                 and previous.get("config", {}).get("test_size") == args.test_size \
-                and previous.get("config", {}).get("seed") == args.seed:
+                and previous.get("config", {}).get("seed") == args.seed \
+                and (previous.get("config", {}).get("model") or {}).get("user_params", {}) == cfg.model.get("user_params", {}):
             print(f"training part already finished: {results_file}")
             res = previous
     if res is None:
@@ -234,7 +245,8 @@ def cmd_main(argv) -> int:
                f"({res['examples_per_second']:.0f} training examples/s) -> {out / 'train'}"]
     if not args.skip_fig10:
         from .studies import fig10
-        fig10.main(["--out", str(out / "fig10"), "--seed", str(args.seed)])
+        fig10.main(["--out", str(out / "fig10"), "--seed", str(args.seed)]
+                   + [f"--set={k}={v}" for k, v in cfg.model.get("user_params", {}).items()])
         f = json.loads((out / "fig10" / "fig10.json").read_text())["conditions"]
         summary.append("Figure 10 prediction (basal weight change, % of initial): " + ", ".join(
             f"{k.replace('_', ' ')} {v['dw_percent_mean']:+.3f} ± {v['dw_percent_sem']:.3f}" for k, v in f.items())
@@ -251,19 +263,191 @@ def cmd_evaluate(argv) -> int:
     ap.add_argument("--test-size", type=positive_int, help="test images (default: the run's own)")
     ap.add_argument("--seed", type=seed_int, help="test seed (default: the run's; then the error equals its final one)")
     ap.add_argument("--out", help="output folder (default: evaluate/ next to the weights file)")
+    add_set_option(ap)
     args = ap.parse_args(argv)
     import json
 
     from .training.safeio import atomic_write_text
     from .training.train import evaluate
-    res = evaluate(args.weights, test_size=args.test_size, seed=args.seed)
+    res = evaluate(args.weights, test_size=args.test_size, seed=args.seed, user_params=dict(args.user_params or []))
     out = Path(args.out) if args.out else Path(args.weights).resolve().parent / "evaluate"
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "evaluate.json", json.dumps(res, indent=2), tmp=out / "evaluate.json.tmp")
     _plot_confusion(res, out / "confusion.png")
+    from .training.train import load_weights
+    state, _ = load_weights(args.weights)
+    n = write_receptive_fields(state["W"][0], out, max_panels=100)
     print(f"test error {100 * res['test_error']:.2f}% on {res['n']} test images (seed {res['seed']})")
     print("per digit: " + "  ".join(f"{k}: {100 * e:.1f}%" for k, e in enumerate(res["per_class_error"])))
-    print(f"wrote {out / 'evaluate.json'}, {out / 'confusion.png'}")
+    print(f"wrote {out / 'evaluate.json'}, {out / 'confusion.png'}, {out / 'receptive_fields.png'} ({n} panels)")
+    return 0
+
+
+def write_receptive_fields(W0, out, max_panels: int | None = 100) -> int:
+    """Write ``receptive_fields.png`` (rows of ``W0`` as 28 x 28 images) and ``receptive_fields.json``
+    (panel count, grid) into the folder ``out``; returns the number of panels."""
+    # lazy (as everywhere in this module): matplotlib only when a figure is drawn
+    import json
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # lazy: see above
+
+    from .plotting import plot_receptive_fields, receptive_field_mosaic  # lazy: see above
+    from .training.safeio import atomic_write_text, savefig_atomic  # lazy: see above
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _, n, grid = receptive_field_mosaic(W0, max_panels)
+    fig, ax = plt.subplots(figsize=(min(12, 1 + 0.6 * grid[1]), min(12, 1 + 0.6 * grid[0])), constrained_layout=True)
+    plot_receptive_fields(ax, W0, max_panels)
+    try:
+        savefig_atomic(fig, out / "receptive_fields.png", dpi=120)
+    finally:
+        plt.close(fig)
+    info = {"panels": n, "rows_of_W0": int(len(W0)), "grid": list(grid), "shape": [28, 28],
+            "scaling": "each panel by its largest absolute weight; red positive, blue negative"}
+    atomic_write_text(out / "receptive_fields.json", json.dumps(info, indent=2), tmp=out / "receptive_fields.json.tmp")
+    return n
+
+
+def cmd_receptive_fields(argv) -> int:
+    ap = OneLineParser(prog="python -m brian_segdend receptive-fields",
+                       description="The first layer's receptive fields of a trained network: the rows of W0 "
+                                   "as 28 x 28 images in a grid (PNG, and the panel count in JSON).")
+    ap.add_argument("--weights", required=True, help="weights.npz written by train")
+    ap.add_argument("--max-panels", type=positive_int, default=100, help="at most this many units (default 100)")
+    ap.add_argument("--out", help="output folder (default: the weights file's folder)")
+    args = ap.parse_args(argv)
+    from .training.train import load_weights
+    state, _ = load_weights(args.weights)
+    out = Path(args.out) if args.out else Path(args.weights).resolve().parent
+    n = write_receptive_fields(state["W"][0], out, max_panels=args.max_panels)
+    print(f"wrote {out / 'receptive_fields.png'} ({n} of {len(state['W'][0])} units)")
+    return 0
+
+
+def _neuron_indices(text: str) -> tuple:
+    """``--neurons 0,1,2``: non-negative neuron indices (a ParameterError names the option)."""
+    from .model.params import ParameterError  # noqa: PLC0415 (lazy: Brian2's import time)
+    try:
+        out = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise ParameterError(f"parameter 'neurons' (--neurons): comma-separated neuron indices, got {text!r}") from None
+    if not out or min(out) < 0:
+        raise ParameterError(f"parameter 'neurons' (--neurons): comma-separated indices >= 0, got {text!r}")
+    return out
+
+
+def write_trace(res, out, layer: int = 0, weights=None) -> dict:
+    """Write ``trace.png`` (the mechanism figure of a :func:`brian_segdend.simulate` result) and
+    ``trace.json`` (its numbers, configuration and image) into the folder ``out``; returns the JSON data.
+
+    Panels: for each returned neuron of hidden layer ``layer`` its somatic, basal and apical
+    potentials with the averaging windows shaded and the plateaus alpha^f / alpha^t; the output
+    somas' potentials with the target unit; spike rasters of the hidden layer and the output layer.
+    """
+    # lazy (as everywhere in this module): NumPy, Brian2 and matplotlib only when a figure is drawn
+    import json  # noqa: PLC0415 (lazy, see above)
+
+    import matplotlib  # noqa: PLC0415 (lazy, see above)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy, see above)
+    import numpy as np  # noqa: PLC0415 (lazy, see above)
+    from brian2 import ms  # noqa: PLC0415 (lazy, see above)
+
+    from .plotting import plot_compartments, plot_output_voltages, plot_raster  # noqa: PLC0415 (lazy, see above)
+    from .training.safeio import atomic_write_text, savefig_atomic  # noqa: PLC0415 (lazy, see above)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t = np.asarray(res.t / ms)
+    phases = {k: (float(a / ms), float(b / ms)) for k, (a, b) in res.phases.items()}
+    h = res.hidden[layer] if res.hidden else None
+    rows = (len(h.neurons) if h is not None else 0) + 1 + (1 if h is not None else 0) + 1
+    heights = [2.2] * (len(h.neurons) if h is not None else 0) + [2.2] + ([1.8] if h is not None else []) + [1.4]
+    fig, axes = plt.subplots(rows, 1, figsize=(9, sum(heights) + 0.6), sharex=True, constrained_layout=True,
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    axes = axes[:, 0]
+    a = 0
+    if h is not None:
+        for r, n in enumerate(h.neurons):
+            plot_compartments(axes[a], t, np.asarray(h.V[r]), np.asarray(h.V_b[r]), np.asarray(h.V_a[r]), phases,
+                              alpha_f=float(h.alpha_f[r]),
+                              alpha_t=None if h.alpha_t is None else float(h.alpha_t[r]),
+                              title=f"hidden layer {layer}, neuron {n} ({int(h.spike_count[n])} spikes)")
+            a += 1
+    plot_output_voltages(axes[a], t, np.asarray(res.output.V), phases, label=res.label if res.mode == "train" else None,
+                         predicted=res.predicted)
+    a += 1
+    if h is not None:
+        plot_raster(axes[a], np.asarray(h.spike_t / ms), h.spike_i, len(h.spike_count), phases,
+                    title=f"hidden layer {layer} spikes (shown neurons in colour)", highlight=h.neurons)
+        a += 1
+    plot_raster(axes[a], np.asarray(res.output.spike_t / ms), res.output.spike_i, len(res.output.spike_count), phases,
+                title="output layer spikes" + (f" (target {res.label} in colour)" if res.mode == "train" else ""),
+                highlight=[res.label] if res.mode == "train" else None)
+    axes[a].set_xlabel("time (ms)")
+    image = f"test image {res.image}" if res.image is not None else "given pixels"
+    fig.suptitle(f"{image}, label {res.label}, {'training example' if res.mode == 'train' else 'test presentation'}; "
+                 f"answer {res.predicted}", fontsize=10)
+    try:
+        savefig_atomic(fig, out / "trace.png", dpi=110)
+    finally:
+        plt.close(fig)
+    info = {
+        "weights": None if weights is None else str(weights), "image": res.image, "label": res.label,
+        "mode": res.mode, "predicted": res.predicted, "seed": res.seed, "layer": layer,
+        "output_Vbar_f": [float(v) for v in res.output_Vbar_f],
+        "phases_ms": {k: list(v) for k, v in phases.items()},
+        "settle_ms": float(res.params.settle / ms), "dt_ms": float(res.dt / ms),
+        "output_spike_count": [int(c) for c in res.output.spike_count],
+        "hidden": [{"layer": k, "neurons": [int(n) for n in L.neurons],
+                    "alpha_f": [float(x) for x in L.alpha_f],
+                    "alpha_t": None if L.alpha_t is None else [float(x) for x in L.alpha_t],
+                    "spike_count": [int(L.spike_count[n]) for n in L.neurons],
+                    "layer_spikes": int(L.spike_count.sum())} for k, L in enumerate(res.hidden)],
+        "config": res.config,
+    }
+    atomic_write_text(out / "trace.json", json.dumps(info, indent=2), tmp=out / "trace.json.tmp")
+    return info
+
+
+def cmd_trace(argv) -> int:
+    ap = OneLineParser(prog="python -m brian_segdend trace",
+                       description="One example through a trained network (weights.npz): the somatic, basal and "
+                                   "apical potentials of chosen hidden neurons over the forward and target phases "
+                                   "with the averaging windows and plateaus, the output somas with the target, and "
+                                   "spike rasters (trace.png, trace.json).")
+    ap.add_argument("--weights", required=True, help="weights.npz written by train (it records its configuration)")
+    ap.add_argument("--image", required=True, type=nonneg_int, help="index of the image in the MNIST test set")
+    ap.add_argument("--label", type=nonneg_int, help="target of the teaching signal (default: the image's label)")
+    ap.add_argument("--neurons", default="0,1,2", help="hidden neurons to show, e.g. 0,1,2 (default)")
+    ap.add_argument("--layer", type=nonneg_int, default=0, help="hidden layer whose neurons are shown (default 0)")
+    ap.add_argument("--mode", choices=["train", "test"], default="train",
+                    help="train: forward then target phase (default); test: one forward phase of test_duration")
+    ap.add_argument("--seed", type=seed_int, help="seed of the input spikes (default: the run's)")
+    ap.add_argument("--from-rest", action="store_true", help="start from rest instead of the state saved with the weights")
+    ap.add_argument("--out", help="output folder (default: trace/ next to the weights file)")
+    add_set_option(ap)
+    args = ap.parse_args(argv)
+    from .model.params import ParameterError  # noqa: PLC0415 (lazy: Brian2's import time)
+    from .training.simulate import simulate  # noqa: PLC0415 (lazy: Brian2's import time)
+    from .training.train import load_weights  # noqa: PLC0415 (lazy: Brian2's import time)
+    neurons = _neuron_indices(args.neurons)
+    loaded = load_weights(args.weights)
+    n_hidden = len(loaded[0]["W"]) - 1
+    if n_hidden and args.layer >= n_hidden:
+        raise ParameterError(f"parameter 'layer' (--layer): the network has {n_hidden} hidden layer(s) "
+                             f"(0 .. {n_hidden - 1}), got {args.layer}")
+    res = simulate(loaded, args.image, label=args.label, mode=args.mode,
+                   neurons={args.layer: neurons} if n_hidden else None, seed=args.seed,
+                   from_rest=args.from_rest, user_params=dict(args.user_params or []))
+    out = Path(args.out) if args.out else Path(args.weights).resolve().parent / "trace"
+    info = write_trace(res, out, layer=args.layer, weights=args.weights)
+    for h in info["hidden"]:
+        print(f"hidden layer {h['layer']}: neurons {h['neurons']}, alpha_f {[round(x, 4) for x in h['alpha_f']]}"
+              + (f", alpha_t {[round(x, 4) for x in h['alpha_t']]}" if h["alpha_t"] else ""))
+    print(f"test image {args.image}, label {res.label}: answer {res.predicted}")
+    print(f"wrote {out / 'trace.png'}, {out / 'trace.json'}")
     return 0
 
 
@@ -349,6 +533,8 @@ COMMANDS = {
     "compare-mnist": _delegate("brian_segdend.studies.compare_mnist"),
     "data": cmd_data,
     "evaluate": cmd_evaluate,
+    "receptive-fields": cmd_receptive_fields,
+    "trace": cmd_trace,
     "cache": cmd_cache,
     "sweep": _delegate("brian_segdend.studies.sweep"),
     "paper": _delegate("brian_segdend.studies.fig6", "paper_main"),

@@ -10,7 +10,8 @@ import numpy as np
 
 __all__ = ["CONDITION_LABELS", "CONDITION_COLORS", "plot_protocol_timeline", "plot_condition_traces",
            "plot_condition_changes", "plot_timing_curve", "plot_onset_offset_map", "plot_rate_sweep",
-           "plot_learning_curve", "plot_error_bands"]
+           "plot_learning_curve", "plot_error_bands", "receptive_field_mosaic", "plot_receptive_fields",
+           "plot_phases", "plot_compartments", "plot_output_voltages", "plot_raster"]
 
 CONDITION_LABELS = {
     "early_apical": "early apical",
@@ -272,4 +273,127 @@ def plot_error_bands(ax, series: dict, marks: dict | None = None):
     ax.legend(fontsize=7, frameon=False)
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
+    return ax
+
+
+def receptive_field_mosaic(W, max_panels: int | None = 100, shape=(28, 28), gap: int = 1):
+    """The rows of a first-layer weight matrix as images, tiled into one array.
+
+    Parameters
+    ----------
+    W : array, shape (n_units, n_pixels)
+        ``W0`` of a trained network (rows: the units of the first layer above the input).
+    max_panels : int, optional
+        At most this many rows (the first ones); ``None``: all.
+    shape : (int, int)
+        Image shape of a row (MNIST: 28 x 28).
+    gap : int
+        Blank pixels (NaN) between panels.
+
+    Returns
+    -------
+    mosaic : ndarray
+        The panels, each scaled by its largest absolute weight (values in [-1, 1]), NaN between them.
+    n_panels : int
+    grid : (int, int)
+        Rows and columns of panels.
+    """
+    W = np.asarray(W, dtype=float)
+    if W.ndim != 2 or W.shape[1] != shape[0] * shape[1]:
+        raise ValueError(f"receptive fields: expected a matrix with {shape[0] * shape[1]} columns "
+                         f"({shape[0]} x {shape[1]} images), got shape {W.shape}")
+    n = W.shape[0] if max_panels is None else min(W.shape[0], int(max_panels))
+    cols = max(1, int(np.ceil(np.sqrt(n))))
+    rows = max(1, int(np.ceil(n / cols)))
+    h, w = shape
+    mosaic = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        field = W[k].reshape(shape)
+        scale = np.abs(field).max()
+        mosaic[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = field / scale if scale > 0 else field
+    return mosaic, n, (rows, cols)
+
+
+def plot_receptive_fields(ax, W, max_panels: int | None = 100, shape=(28, 28), title: str | None = None):
+    """Draw :func:`receptive_field_mosaic` of ``W`` on ``ax`` (red: positive weights, blue: negative;
+    each panel scaled to its own largest weight). Returns ``ax``."""
+    mosaic, n, _ = receptive_field_mosaic(W, max_panels, shape)
+    ax.imshow(np.ma.masked_invalid(mosaic), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title or f"receptive fields: {n} of {np.shape(W)[0]} rows of W0", fontsize=9)
+    return ax
+
+
+# ----------------------------------------------------------------------------- mechanism (trace command)
+def plot_phases(ax, phases: dict, label=False):
+    """Shade the averaging windows and mark the phase boundaries; ``phases``: name -> (start, end) in ms
+    (``forward``, ``forward_window``, optionally ``target``, ``target_window``, as ``simulate`` gives them)."""
+    for name in ("forward_window", "target_window"):
+        if name in phases:
+            a, b = phases[name]
+            ax.axvspan(a, b, color=_WINDOW_COLOR, zorder=0, lw=0)
+            if label:
+                ax.text((a + b) / 2, 0.98, name.replace("_", " "), transform=ax.get_xaxis_transform(), ha="center",
+                        va="top", fontsize=7, color="0.35")
+    if "target" in phases:
+        ax.axvline(phases["target"][0], color="0.5", lw=0.8, ls="--", zorder=1)
+    return ax
+
+
+def plot_compartments(ax, t_ms, V, V_b, V_a, phases: dict, alpha_f=None, alpha_t=None, title=None):
+    """One hidden neuron: somatic ``V``, basal ``V_b`` and apical ``V_a`` potentials over the phases, the
+    averaging windows shaded, and the plateaus alpha^f / alpha^t (right axis, 0-1) drawn over their windows."""
+    plot_phases(ax, phases, label=title is not None and "neuron 0" in str(title))
+    ax.plot(t_ms, V_b, color="tab:blue", lw=0.9, label="basal $V^b$")
+    ax.plot(t_ms, V_a, color="tab:red", lw=0.9, label="apical $V^a$")
+    ax.plot(t_ms, V, color="k", lw=1.1, label="soma $V$")
+    ax.set_ylabel("potential")
+    if title:
+        ax.set_title(title, fontsize=9, loc="left")
+    right = ax.twinx()
+    right.set_ylim(-0.03, 1.1)
+    right.set_ylabel("plateau", color="tab:purple", fontsize=8)
+    right.tick_params(axis="y", colors="tab:purple", labelsize=7)
+    for name, value, sym in (("forward_window", alpha_f, "f"), ("target_window", alpha_t, "t")):
+        if value is not None and name in phases:
+            a, b = phases[name]
+            right.plot([a, b], [value, value], color="tab:purple", lw=2.5, solid_capstyle="butt")
+            right.text(b, value, f" $\\alpha^{sym}$={value:.3f}", color="tab:purple", fontsize=7, va="center")
+    ax.legend(fontsize=7, frameon=False, loc="upper left", ncol=3)
+    return ax
+
+
+def plot_output_voltages(ax, t_ms, V, phases: dict, label=None, predicted=None):
+    """The output somas' potentials; the target unit (teaching signal's label) bold and named."""
+    plot_phases(ax, phases)
+    for i, v in enumerate(np.atleast_2d(V)):
+        if i == label:
+            continue
+        ax.plot(t_ms, v, color="0.6", lw=0.7)
+    if label is not None:
+        ax.plot(t_ms, np.atleast_2d(V)[label], color="tab:green", lw=1.6, label=f"target unit {label}")
+    text = [] if label is None else [f"target {label}"]
+    if predicted is not None:
+        text.append(f"answer {predicted} (largest mean $V$ in the forward window)")
+    ax.set_title("output somas: " + ", ".join(text), fontsize=9, loc="left")
+    ax.set_ylabel("potential $V$")
+    if label is not None:
+        ax.legend(fontsize=7, frameon=False, loc="upper left")
+    return ax
+
+
+def plot_raster(ax, t_ms, i, n, phases: dict, title=None, highlight=None):
+    """Spike raster of a layer of ``n`` neurons; ``highlight``: neurons drawn in colour."""
+    plot_phases(ax, phases)
+    t_ms, i = np.asarray(t_ms), np.asarray(i)
+    marked = np.isin(i, [] if highlight is None else list(highlight))
+    ax.plot(t_ms[~marked], i[~marked], "|", color="k", ms=3 if n > 50 else 6, mew=0.7)
+    if marked.any():
+        ax.plot(t_ms[marked], i[marked], "|", color="tab:orange", ms=6, mew=1.2)
+    ax.set_ylim(-0.5, n - 0.5)
+    ax.set_ylabel("neuron")
+    if title:
+        ax.set_title(title, fontsize=9, loc="left")
     return ax

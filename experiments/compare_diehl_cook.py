@@ -15,13 +15,13 @@ import json
 import sys
 from pathlib import Path
 
-from brian_segdend.studies.compare_mnist import plot, run_comparison, write_markdown
+from brian_segdend.studies.compare_mnist import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZES, plot, run_comparison, write_markdown
 from brian_segdend.training.safeio import atomic_write_text
 
 # ----------------------------------------------------------------------------- parameters
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("results/compare_diehl_cook")
-train_sizes = [100, 400]                  # training images (class-stratified subsets)
-test_size = 500                           # test images
+train_sizes = list(DEFAULT_TRAIN_SIZES)   # training images (class-stratified subsets): 1,000 and 10,000
+test_size = DEFAULT_TEST_SIZE             # test images (1,000)
 n_exc = 100                               # Diehl & Cook excitatory neurons
 seed = 0
 

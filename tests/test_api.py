@@ -14,7 +14,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def test_entry_points_are_listed_and_documented():
     names = [n for n in dir(brian_segdend) if not n.startswith("_")]
     for name in ("ModelParams", "SegDendNetwork", "TrainConfig", "train_run", "evaluate", "load_mnist",
-                 "load_weights", "EquationFileError"):
+                 "load_weights", "EquationFileError", "simulate"):
         assert name in names and name in brian_segdend.__all__
         assert getattr(brian_segdend, name).__doc__, name
     with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):

@@ -130,3 +130,24 @@ def test_comparison_outputs_from_hand_made_results(tmp_path):
     result["models"]["segdend"] = {"label": cmp.MODELS["segdend"], "runs": [], "unavailable": "missing"}
     cmp.write_markdown(result, tmp_path / "m2.md")
     assert "No comparison can be stated" in (tmp_path / "m2.md").read_text()
+
+
+def test_comparison_defaults_reach_thousands_of_images_and_quick_stays_small(tmp_path, monkeypatch):
+    """Issue 16: by default both models see 1,000 and 10,000 images (this model has learned there);
+    --quick keeps the small check."""
+    cmp = _compare_module()
+    calls = []
+
+    def fake(train_sizes, test_size, n_exc, seed, mnist=None, log=print, user_params=None):
+        calls.append((list(train_sizes), test_size, user_params))
+        run = {"n_train": 1, "test_error": 0.5, "train_wall_s": 1.0, "train_examples_per_s": 1.0,
+               "neurons": 1, "synapses": 1}
+        return {"train_sizes": list(train_sizes), "test_size": test_size, "seed": seed, "n_exc": n_exc,
+                "models": {k: {"label": cmp.MODELS[k], "runs": [dict(run, n_train=n) for n in train_sizes]}
+                           for k in cmp.MODELS}}
+    monkeypatch.setattr(cmp, "run_comparison", fake)
+    assert cmp.main(["--out", str(tmp_path / "a")]) == 0
+    assert cmp.main(["--quick", "--out", str(tmp_path / "b")]) == 0
+    assert calls[0][:2] == ([1000, 10000], 1000)
+    assert calls[1][:2] == ([100, 400], 500)
+    assert (tmp_path / "a" / "mnist_comparison.md").exists()

@@ -380,6 +380,8 @@ def test_evaluate_reproduces_the_final_test_error(reference, tmp_path):
     wrong = np.sum(ev["confusion"]) - np.trace(ev["confusion"])
     assert wrong == round(ev["test_error"] * cfg.test_size)
     assert (out / "confusion.png").stat().st_size > 1000
+    assert json.loads((out / "receptive_fields.json").read_text())["panels"] == 20      # hidden 20: one per unit
+    assert (out / "receptive_fields.png").stat().st_size > 1000
     assert f"test error {100 * res['final_test_error']:.2f}%" in r.stdout
 
 

@@ -10,6 +10,9 @@ line, ``# comments`` allowed).  Lines starting with ``#:`` are directives:
 ``#: on_spike_cutoff = ...``    (optional) statements run ``kernel_cutoff`` after the neuron's own
                                 spike: remove what is left of that spike's kernel (``kernel = 'truncated'``)
 ``#: on_pre_cutoff = ...``      (optional) the same for each synaptic event (like ``on_pre``)
+``#: param NAME = value``       the value (number with Brian2 units) of a user parameter declared
+                                in the file as ``NAME : unit (shared, constant)``: a run argument,
+                                set per run with ``--set NAME=value`` (:func:`resolve_user_params`)
 
 The cutoff directives may use ``kernel_cutoff`` (a time, supplied by the network); the network
 needs them only when it is built with the truncated kernel.
@@ -32,10 +35,10 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from brian2 import Equations, Quantity, ms, second
+from brian2 import Equations, ms, second
 from brian2.core.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS
 from brian2.core.namespace import DEFAULT_UNITS
 from brian2.core.variables import Constant
@@ -45,8 +48,11 @@ from brian2.units.fundamentalunits import DIMENSIONLESS, DimensionMismatchError,
 from brian2.utils.stringtools import get_identifiers
 
 from .contract import COMPARTMENTS, GROUPS, added_names
+from .params import ModelParams, ParameterError
+from .quantities import QuantityParseError, format_quantity, parse_quantity
 
-__all__ = ["EquationFileError", "CompartmentFile", "Section", "EquationFileText", "read_equation_file", "COMPARTMENTS", "load_compartment",
+__all__ = ["EquationFileError", "CompartmentFile", "UserParam", "user_params", "resolve_user_params",
+           "Section", "EquationFileText", "read_equation_file", "COMPARTMENTS", "load_compartment",
            "load_all", "default_equation_dir", "equation_root"]
 
 DIRECTIVES = ("method", "threshold", "on_spike", "on_pre", "on_spike_cutoff", "on_pre_cutoff")
@@ -86,6 +92,49 @@ class CompartmentFile:
     equations: Equations
     directives: dict
     lines: dict = field(default_factory=dict)   # defined name -> line number
+    user_params: dict = field(default_factory=dict)   # name -> UserParam (declared in this file)
+
+    @property
+    def build_text(self) -> str:
+        """The text that identifies the compiled code: :attr:`text` without the values of its
+        ``#: param`` lines (a user parameter is a run argument: another value needs no rebuild)."""
+        return "\n".join(_PARAM_VALUE.sub(r"\1", line) for line in self.text.splitlines())
+
+
+@dataclass(frozen=True)
+class UserParam:
+    """A parameter declared in an equation file: ``NAME : unit (shared, constant)`` plus
+    ``#: param NAME = value`` (its default). Set per run with ``--set NAME=value`` or a
+    ``[model]`` key; passed to the compiled network as a run argument.
+
+    Attributes
+    ----------
+    name : str
+    default : Quantity or float
+        The value of the ``#: param`` line.
+    dim : Dimension
+        The declared unit's dimensions.
+    path : Path
+    line : int
+        Line of the declaration.
+    value_line : int
+        Line of the ``#: param`` value.
+    comment : str
+        The ``#: param`` line's comment (its meaning).
+    """
+
+    name: str
+    default: object
+    dim: object
+    path: Path
+    line: int
+    value_line: int
+    comment: str = ""
+
+    @property
+    def where(self) -> str:
+        """``path:line`` of the declaration."""
+        return f"{self.path}:{self.line}"
 
     def error(self, name_or_line, message) -> EquationFileError:
         """An EquationFileError at the line of ``name_or_line`` (a defined name or a line number)."""
@@ -142,6 +191,7 @@ class EquationFileText:
 
 
 _PARAM = re.compile(r"^#:\s*param\s+([A-Za-z_]\w*)\s*=\s*([^#]+?)\s*(?:#\s*(.*))?$")
+_PARAM_VALUE = re.compile(r"^(\s*#:\s*param\s+[A-Za-z_]\w*\s*=).*$")
 _SECTION = re.compile(r"^#:\s*\[(\w+)\]\s*$")
 _EVENT = re.compile(r"^#:\s*(event|on_event)\s+(\w+)\s*=\s*(.+)$")
 
@@ -188,11 +238,12 @@ def read_equation_file(path, directives, missing: str = "", sections: bool = Fal
             if params and m:
                 name, expr, comment = m.group(1), m.group(2), m.group(3) or ""
                 try:
-                    value = eval(expr, {"__builtins__": {}}, dict(DEFAULT_UNITS))   # units only, never code
-                except Exception as e:
-                    raise EquationFileError(f"{path}:{lineno}: parameter '{name}': cannot evaluate {expr!r} ({e})") from None
-                if not isinstance(value, (int, float, Quantity)) or isinstance(value, bool):
-                    raise EquationFileError(f"{path}:{lineno}: parameter '{name}' must be a number or quantity")
+                    value = parse_quantity(expr)     # numbers and Brian2 units only, never eval
+                except QuantityParseError as e:
+                    raise EquationFileError(f"{path}:{lineno}: parameter '{name}': {e}") from None
+                if name in out.params:
+                    raise EquationFileError(f"{path}:{lineno}: parameter '{name}' is given twice "
+                                            f"(first on line {out.params[name][1]})")
                 out.params[name] = (value, lineno, expr.strip(), comment.strip())
                 continue
             m = _EVENT.match(stripped)
@@ -245,7 +296,7 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
     spec = COMPARTMENTS[name]
     directory = Path(directory) if directory is not None else default_equation_dir()
     path = directory / f"{name}.eqs"
-    read = read_equation_file(path, DIRECTIVES, missing=f" (the model needs '{name}.eqs')")
+    read = read_equation_file(path, DIRECTIVES, missing=f" (the model needs '{name}.eqs')", params=True)
     text, section = read.text, read.sections[""]
     directives, eq_lines, lines, parsed = section.directives, section.eq_lines, section.lines, section.equations
     if not parsed:
@@ -255,7 +306,7 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
     equations = Equations("\n".join(eq_lines))
     cfile = CompartmentFile(name=name, path=path, text=text, eq_text="\n".join(eq_lines),
                             equations=equations, directives={k: v[0] for k, v in directives.items()},
-                            lines=lines)
+                            lines=lines, user_params=_user_params(path, parsed, read.params))
 
     # --- names the network relies on
     # (file-level problems are reported at line 1, or at the line of a near-miss name)
@@ -390,6 +441,38 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
     return cfile
 
 
+def _user_params(path, parsed, values) -> dict:
+    """The file's user parameters: every ``(shared, constant)`` parameter with its ``#: param`` value."""
+    reserved = {f.name for f in fields(ModelParams)}
+    out = {}
+    for lineno, eq in parsed:
+        if eq.type != PARAMETER or not {"shared", "constant"} <= set(eq.flags):
+            continue
+        name = eq.varname
+        if name in reserved:
+            raise EquationFileError(f"{path}:{lineno}: '{name}' is a field of ModelParams (a model parameter "
+                                    f"the network sets); choose another name for your parameter")
+        if name not in values:
+            raise EquationFileError(
+                f"{path}:{lineno}: parameter '{name}' is declared but has no value: add a line "
+                f"'#: param {name} = <value with units>' to this file (change it per run with "
+                f"--set {name}=... or a [model] key '{name}')")
+        value, vline, expr, comment = values[name]
+        if get_dimensions(value) != eq.dim:
+            raise EquationFileError(f"{path}:{vline}: parameter '{name}': the value {expr!r} has units "
+                                    f"{_dim_str(get_dimensions(value))}, its declaration on line {lineno} "
+                                    f"{_dim_str(eq.dim)}")
+        out[name] = UserParam(name, value, eq.dim, Path(path), lineno, vline, comment)
+    for name, (_value, vline, _expr, _comment) in values.items():
+        if name not in out:
+            what = ("is not declared '(shared, constant)'" if name in {eq.varname for _, eq in parsed}
+                    else "is not declared in this file")
+            raise EquationFileError(f"{path}:{vline}: '#: param {name}': '{name}' {what}; declare it as "
+                                    f"'{name} : <unit> (shared, constant)' (one value for all neurons, "
+                                    f"set per run)")
+    return out
+
+
 def _dim_str(dim) -> str:
     dim = get_dimensions(dim)
     return "1 (dimensionless)" if dim is DIMENSIONLESS else str(dim)
@@ -424,6 +507,14 @@ def load_all(namespace: dict, directory: Path | None = None) -> dict:
     (:data:`brian_segdend.model.contract.GROUPS`) do not define the same name.
     """
     files = {name: load_compartment(name, namespace, directory) for name in COMPARTMENTS}
+    seen_params = {}
+    for f in files.values():
+        for pname, up in f.user_params.items():
+            first = seen_params.setdefault(pname, up)
+            if first is not up and (first.dim != up.dim or format_quantity(first.default) != format_quantity(up.default)):
+                raise EquationFileError(
+                    f"{up.path}:{up.value_line}: parameter '{pname}' is also declared in {first.where} with "
+                    f"another unit or value; a parameter declared in several files needs the same one")
     for spec in GROUPS.values():
         group = spec.label
         seen = {}
@@ -437,3 +528,58 @@ def load_all(namespace: dict, directory: Path | None = None) -> dict:
                         f"both files make up the {group} group, so the name must be unique")
                 seen[var] = member
     return files
+
+
+def user_params(files: dict) -> dict:
+    """Name -> :class:`UserParam` of every user parameter declared in ``files`` (from :func:`load_all`)."""
+    out = {}
+    for f in files.values():
+        for name, up in f.user_params.items():
+            out.setdefault(name, up)
+    return out
+
+
+def resolve_user_params(files: dict, given=None, source: str = "--set") -> dict:
+    """The value of every user parameter of ``files``: ``given`` (name -> value) over the defaults.
+
+    Parameters
+    ----------
+    files : dict
+        Name -> :class:`CompartmentFile` (from :func:`load_all`).
+    given : dict, optional
+        Values set for this run (Quantity, number, or text such as ``"0.02/ms"``).
+    source : str
+        Where ``given`` comes from, for messages.
+
+    Returns
+    -------
+    dict
+        Name -> Quantity (or float when dimensionless), every declared parameter.
+
+    Raises
+    ------
+    ParameterError
+        An undeclared name (the message lists the declared ones) or a value whose units differ
+        from the declaration (naming the parameter and its ``file:line``).
+    """
+    declared = user_params(files)
+    out = {name: up.default for name, up in declared.items()}
+    for name, value in (given or {}).items():
+        if name not in declared:
+            known = ", ".join(f"{n} ({_dim_str(up.dim)}, {up.path.name}:{up.line})" for n, up in sorted(declared.items()))
+            folder = next(iter(files.values())).path.parent if files else "the equation folder"
+            raise ParameterError(
+                f"parameter '{name}' ({source}): not declared in the equation files of {folder}; "
+                + (f"declared there: {known}" if known else "none declares a parameter")
+                + f". Declare it in a file as '{name} : <unit> (shared, constant)' with a line "
+                  f"'#: param {name} = <value>'")
+        try:
+            value = parse_quantity(value)
+        except QuantityParseError as e:
+            raise ParameterError(f"parameter '{name}' ({source}): {e}") from None
+        up = declared[name]
+        if get_dimensions(value) != up.dim:
+            raise ParameterError(f"parameter '{name}' ({source}): got {format_quantity(value)}, which has units "
+                                 f"{_dim_str(get_dimensions(value))}; {up.where} declares it in {_dim_str(up.dim)}")
+        out[name] = value
+    return out

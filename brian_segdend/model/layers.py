@@ -50,7 +50,7 @@ def build_group(files: dict, name: str, n: int, file_names, extra_eqs: str, even
     -------
     group : NeuronGroup
     names : list of str
-        The shared run-time parameters declared in the group.
+        The shared run-time parameters of the group (the model's and the files' user parameters).
     """
     texts = [files[f].eq_text for f in file_names]
     ids = get_identifiers("\n".join(texts) + "\n" + extra_eqs + " "
@@ -58,6 +58,8 @@ def build_group(files: dict, name: str, n: int, file_names, extra_eqs: str, even
                           + " " + " ".join(events.values()))
     rt = [k for k in SHARED_PARAMS if k in ids]
     eqs = b2.Equations("\n".join(texts)) + b2.Equations(extra_eqs + "\n" + shared_declarations(rt))
+    # user parameters: declared (shared, constant) by the files themselves, set per run like the others
+    rt += [k for f in file_names for k in files[f].user_params]
     kwargs = dict(method=method, name=name, namespace=namespace, order=order,
                   events=dict(events))   # NeuronGroup modifies the dict it is given
     if threshold:

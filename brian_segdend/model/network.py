@@ -51,10 +51,11 @@ from ..standalone import fastrng
 from ..standalone.compiled import CompiledNetwork, UsesCompiledNetwork, stop_function
 from . import learning as L
 from .contract import run_values, validation_namespace
-from .equations import default_equation_dir, load_all
+from .equations import default_equation_dir, load_all, resolve_user_params
 from .layers import Builder, cutoff_statements, hidden_layer, input_layer, kernel_cutoffs, output_layer, projection
 from .learning import RULE_UNIT
 from .params import KERNEL_CUTOFF, ModelParams, ParameterError
+from .recording import Recorded, Recording, SealedNetwork
 from .schedule import SCHEDULE_ARRAYS, ChunkSchedule
 
 __all__ = ["SegDendNetwork", "ChunkResult", "initial_weights", "weight_recipe", "RULE_UNIT", "sigmoid"]
@@ -131,6 +132,7 @@ class ChunkResult:
     out_Vbar_f: np.ndarray        # (n_examples, n_output) forward-window mean somatic voltage
     wall_s: float
     records: dict = field(default_factory=dict)   # optional verification records
+    recorded: Recorded | None = None              # what the network's Recording declared (with units)
 
 
 class SegDendNetwork(UsesCompiledNetwork):
@@ -166,11 +168,16 @@ class SegDendNetwork(UsesCompiledNetwork):
         (Brian2's ``core.default_float_dtype``). float32 trains about 13% faster (memory traffic
         of the weight rows); the compiled rule then matches NumPy to float32 rounding
         (``tests/test_network.py``). cpp_standalone only.
+    recording : Recording, optional
+        State variables and spikes to record (:mod:`brian_segdend.model.recording`), declared
+        before the build; each run's values come back in ``ChunkResult.recorded`` with units.
+        Adding a Brian2 object to ``net`` after the build raises ``LateAdditionError``.
     """
 
     def __init__(self, params: ModelParams, chunk_steps: int = 100_000, device: str = "cpp_standalone",
                  build_dir=None, record: bool = False, equation_dir=None, record_state: bool = False,
-                 dense: bool | None = None, fast_rng: bool = False, precision: str = "float64"):
+                 dense: bool | None = None, fast_rng: bool = False, precision: str = "float64",
+                 recording: Recording | None = None):
         if params.feedback in ("symmetric", "symmetric_noise") and len(params.hidden) > 1:
             raise ParameterError("parameter 'feedback': symmetric feedback is implemented for one hidden layer only")
         if device not in ("cpp_standalone", "runtime"):
@@ -180,6 +187,7 @@ class SegDendNetwork(UsesCompiledNetwork):
         self.chunk_steps = int(chunk_steps)
         self.record = record
         self.record_state = record_state
+        self.recording = recording if recording else None
         # dense all-to-all kernels (brian_segdend.standalone.dense): compiled code only
         self.dense = (device == "cpp_standalone") if dense is None else bool(dense)
         if self.dense and device != "cpp_standalone":
@@ -203,13 +211,15 @@ class SegDendNetwork(UsesCompiledNetwork):
         self.capacity = self.chunk_steps // min_example + 1
         self.equation_dir = Path(equation_dir) if equation_dir else default_equation_dir()
         self.files = load_all(validation_namespace(), self.equation_dir)   # EquationFileError before any codegen
-        self.runtime_values = run_values(params)
+        # parameters declared in the files: run arguments like the model's own (ParameterError before any codegen)
+        self.user_values = resolve_user_params(self.files, params.user_params, "user_params")
+        self.runtime_values = run_values(params) | self.user_values
         self._n_runs = 0
         payload = {
             "sizes": params.layer_sizes, "dt": float(params.dt / ms), "steps": self.chunk_steps,
             "capacity": self.capacity, "record": record, "record_state": record_state, "dense": self.dense,
             "fast_rng": fastrng.header_text() if self.fast_rng else False, "precision": precision,
-            "files": {n: f.text for n, f in self.files.items()},
+            "files": {n: f.build_text for n, f in self.files.items()},   # without '#: param' values
             "brian2": b2.__version__, "device": device,
             # the flags the build will use: configure_standalone_build adds -funroll-loops once per
             # process, so add it here only where it is missing (else the first network of a process
@@ -217,6 +227,8 @@ class SegDendNetwork(UsesCompiledNetwork):
             "compile_args": _with_unroll(b2.prefs.codegen.cpp.extra_compile_args_gcc),
             "kernel": params.kernel if params.kernel == "exact" else [params.kernel, float(KERNEL_CUTOFF / ms)],
         }
+        if self.recording is not None:       # its own build (no key: existing builds keep their hashes)
+            payload["recording"] = self.recording.key()
         if params.feedback in ("symmetric", "symmetric_noise"):
             # learned feedback compiles a Y update the fixed variants lack: its own build folder, so
             # that parallel runs of both kinds never rebuild a folder under each other's feet
@@ -234,9 +246,11 @@ class SegDendNetwork(UsesCompiledNetwork):
             raise ParameterError("set_params: the feedback variant is fixed by the build; make a new network")
         if params.kernel != self.params.kernel:
             raise ParameterError("set_params: the kernel is fixed by the build; make a new network")
+        user_values = resolve_user_params(self.files, params.user_params, "user_params")
         self.settle_steps = int(round(float(params.settle / params.dt)))
         self.params = params
-        self.runtime_values = run_values(params)
+        self.user_values = user_values
+        self.runtime_values = run_values(params) | user_values
 
     # ------------------------------------------------------------------ construction
     _active = None   # the network that currently owns Brian2's device (weak reference)
@@ -246,7 +260,7 @@ class SegDendNetwork(UsesCompiledNetwork):
         names (and so the same generated code, and no recompile). Called automatically
         when another network is created in the same process."""
         for attr in ("net", "input", "dend", "soma", "out_dend", "out_soma", "W", "Y", "ta", "images",
-                     "labels", "mon_out_f", "rec", "state_mon", "_shared_vars", "_dynamic_vars", "namespace"):
+                     "labels", "mon_out_f", "rec", "state_mon", "user_mon", "_shared_vars", "_dynamic_vars", "namespace"):
             if hasattr(self, attr):
                 setattr(self, attr, None)
         self._released = True
@@ -333,13 +347,23 @@ class SegDendNetwork(UsesCompiledNetwork):
             self.state_mon["input"] = b2.StateMonitor(self.input, ["s"], record=True, name="st_input", when="after_groups")
             objs.extend(self.state_mon.values())
 
-        self.net = b2.Network(objs)
+        self.user_mon = {}
+        if self.recording is not None:
+            groups = {g.name: g for g in [self.input, *self.dend, *self.soma, self.out_dend, self.out_soma]}
+            self.user_mon = self.recording.monitors(groups, dt)
+            objs.extend(self.user_mon.values())
+
+        self.net = SealedNetwork(objs)
         self._dynamic_vars = self._collect_dynamic_vars()
         if self.device_name == "cpp_standalone":
             self.compiled.generate(self.net, self.chunk_steps * dt, ns, self.input.variables["rng_seed"],
                                    fast_rng=self.fast_rng)
         else:
             self.net.store("start")
+        self.net.seal("the network's code is generated when it is made, so an object added later would never "
+                      "run (a SpikeMonitor would record nothing). Declare recordings before the build: "
+                      "SegDendNetwork(params, recording=Recording().state('hidden0_soma', ['V'], neurons=[0, 1])"
+                      ".spikes('output')) and read ChunkResult.recorded after run_chunk")
 
     def _collect_dynamic_vars(self):
         """(group, name) of every state variable with a differential equation (carried between chunks)."""
@@ -438,6 +462,8 @@ class SegDendNetwork(UsesCompiledNetwork):
                                "its results are discarded")
         if self.record:
             result.records = self._read_records()
+        if self.recording is not None:
+            result.recorded = self.recording.read(self.user_mon)
         if self.record_state:
             result.records["state"] = {k: {v: np.array(getattr(m, v)) for v in m.record_variables} | {"t": np.array(m.t / ms)}
                                        for k, m in self.state_mon.items()}

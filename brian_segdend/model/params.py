@@ -30,6 +30,7 @@ from brian2 import Hz, Quantity, ms
 from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimension_mismatch, get_dimensions
 
 from .contract import QUANTITY_FIELDS
+from .quantities import QuantityParseError, format_quantity, parse_quantity
 
 __all__ = ["ModelParams", "ParameterError", "default_learning_rates", "FEEDBACK_VARIANTS", "RATE_PRESETS",
            "DEFAULT_RATES", "KERNELS", "KERNEL_CUTOFF", "TIMING_PRESETS", "DEFAULT_TIMING", "PAPER_SETTLE",
@@ -120,6 +121,23 @@ def is_number(value) -> bool:
 def is_integer(value) -> bool:
     """An int (numpy's too), not bool."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _user_values(values) -> dict:
+    """``user_params`` with every value parsed (:func:`~brian_segdend.model.quantities.parse_quantity`)."""
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise ParameterError(f"parameter 'user_params': must be a table of name = value, got {values!r}")
+    out = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ParameterError(f"parameter 'user_params': {name!r} is not a parameter name")
+        try:
+            out[name] = parse_quantity(value)
+        except QuantityParseError as e:
+            raise ParameterError(f"parameter '{name}': {e}") from None
+    return out
 
 
 def layer_sizes_tuple(value, name: str = "hidden") -> tuple:
@@ -238,6 +256,10 @@ class ModelParams:
     init_weight_scale: float = 1.0        # factor on initial W and Y (0.49: the original's voltages)
     # test phase
     test_reset: bool = False              # reset the dynamic state at the start of each test image
+    # parameters declared in the equation files (NAME : unit (shared, constant) + '#: param NAME = value'):
+    # name -> value (Quantity, number or text such as "0.02/ms"); names and units are checked against the
+    # files when a network is made (equations.resolve_user_params)
+    user_params: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.hidden = layer_sizes_tuple(self.hidden)
@@ -258,6 +280,7 @@ class ModelParams:
         object.__setattr__(self, "_auto_timing", frozenset(auto))
         for name in ("eta", "eta_bias"):
             setattr(self, name, _rate_tuple(name, getattr(self, name)))
+        self.user_params = _user_values(self.user_params)
         self.validate()
 
     # ------------------------------------------------------------------ derived
@@ -451,6 +474,8 @@ class ModelParams:
                 v = float(v / QUANTITY_FIELDS[f.name])
             elif isinstance(v, tuple):
                 v = list(v)
+            elif f.name == "user_params":
+                v = {k: format_quantity(q) for k, q in sorted(v.items())}
             out[f.name] = v
         out["learning_rates"] = list(self.learning_rates)
         out["units"] = {k: str(u) for k, u in QUANTITY_FIELDS.items()}

@@ -17,10 +17,15 @@ segregated-dendrite network is the paper's 784-500-10 network with
 * ``mnist_comparison.md``: a table and a plain statement of where each model wins;
 * ``mnist_comparison.png``: test error vs training examples and vs training wall time.
 
+Defaults (:data:`DEFAULT_TRAIN_SIZES`, :data:`DEFAULT_TEST_SIZE`): 1,000 and 10,000 training
+images, 1,000 test images: the regime where both models have learned (at 100-400 images this
+model is still near chance, 89-90% error, a supervised spiking network that has not started
+learning). ``--quick`` is the small check of :data:`QUICK` (100 and 400 images, 500 test images).
+
 Usage (``experiments/compare_diehl_cook.py`` runs the defaults)::
 
-    .venv/bin/python -m brian_segdend compare-mnist --train-sizes 100,400 --test-size 500 --n-exc 100 \
-        --seed 0 --out results/compare_diehl_cook
+    .venv/bin/python -m brian_segdend compare-mnist --seed 0 --out results/compare_diehl_cook
+    .venv/bin/python -m brian_segdend compare-mnist --quick        # a minute: 100 and 400 images
 """
 
 from __future__ import annotations
@@ -36,11 +41,18 @@ from brian_segdend.studies.diehl_cook import DiehlCookNetwork, train_and_test
 from brian_segdend.training.data import load_mnist
 from brian_segdend.training.train import TrainConfig, train_run
 
-from ..training.options import OneLineParser, fail, positive_int, seed_int
+from ..training.options import OneLineParser, add_set_option, fail, positive_int, seed_int
 from ..training.safeio import atomic_write_text, savefig_atomic
 from ..training.train import check_output_folder
 
-__all__ = ["main", "run_comparison", "write_markdown", "plot"]
+__all__ = ["main", "run_comparison", "write_markdown", "plot", "DEFAULT_TRAIN_SIZES", "DEFAULT_TEST_SIZE", "QUICK"]
+
+#: Training sizes by default: where both models have learned (this one needs thousands of images).
+DEFAULT_TRAIN_SIZES = (1_000, 10_000)
+#: Test images by default.
+DEFAULT_TEST_SIZE = 1_000
+#: ``--quick``: the small sizes of the earlier default (a minute; this model is then near chance).
+QUICK = {"train_sizes": (100, 400), "test_size": 500}
 
 MODELS = {"diehl_cook": "Diehl & Cook 2015 (STDP, unsupervised)",
           "segdend": "Segregated dendrites (Guerguiev et al. 2017)"}
@@ -54,7 +66,7 @@ def _run_diehl_cook(train_size, test_size, seed, n_exc, mnist, cache):
     return result
 
 
-def _run_segdend(train_size, test_size, seed, mnist=None, out=None, hidden=(500,)):
+def _run_segdend(train_size, test_size, seed, mnist=None, out=None, hidden=(500,), user_params=None):
     """One segregated-dendrite run (one epoch); returns a dict with at least :data:`KEYS`.
 
     Calls ``brian_segdend.training.train.train_run`` (one hidden layer of 500 neurons, the paper's
@@ -63,7 +75,7 @@ def _run_segdend(train_size, test_size, seed, mnist=None, out=None, hidden=(500,
     """
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="segdend_"))
     config = TrainConfig(hidden=tuple(hidden), train_size=train_size, test_size=test_size, epochs=1,
-                         seed=seed, out=str(folder))
+                         seed=seed, out=str(folder), model={"user_params": dict(user_params)} if user_params else {})
     res = train_run(config, force=True, log=lambda *a: None, data=mnist)
     params = config.model_params()
     sizes = list(params.layer_sizes)
@@ -77,8 +89,11 @@ def _run_segdend(train_size, test_size, seed, mnist=None, out=None, hidden=(500,
             "build_s": res.get("build_s"), "out": str(folder)}
 
 
-def run_comparison(train_sizes, test_size, n_exc, seed, mnist=None, log=print) -> dict:
-    """Run both models at every training size; returns the JSON structure."""
+def run_comparison(train_sizes, test_size, n_exc, seed, mnist=None, log=print, user_params=None) -> dict:
+    """Run both models at every training size; returns the JSON structure.
+
+    ``user_params``: values of parameters declared in the segregated-dendrite equation files (``--set``).
+    """
     data = mnist if mnist is not None else load_mnist()
     out = {"train_sizes": list(train_sizes), "test_size": test_size, "seed": seed, "n_exc": n_exc,
            "models": {}}
@@ -98,7 +113,7 @@ def run_comparison(train_sizes, test_size, n_exc, seed, mnist=None, log=print) -
     for n in train_sizes:
         log(f"segdend: n_train={n} n_test={test_size}")
         try:
-            r = _run_segdend(n, test_size, seed, mnist=data)
+            r = _run_segdend(n, test_size, seed, mnist=data, user_params=user_params)
             log(f"  test error {r['test_error']:.3f}, train {r['train_wall_s']:.1f} s "
                 f"({r['train_examples_per_s']:.1f} ex/s)")
             seg["runs"].append(r)
@@ -214,19 +229,30 @@ def _sizes(text: str) -> list[int]:
 def main(argv=None) -> int:
     """``python -m brian_segdend compare-mnist [options]``; returns the exit status."""
     ap = OneLineParser(prog="python -m brian_segdend compare-mnist", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--train-sizes", type=_sizes, default=[100, 400], help="comma-separated (default 100,400)")
-    ap.add_argument("--test-size", type=positive_int, default=500)
+    ap.add_argument("--train-sizes", type=_sizes, default=None,
+                    help=f"comma-separated (default {','.join(map(str, DEFAULT_TRAIN_SIZES))}: both models have learned; "
+                         f"--quick {','.join(map(str, QUICK['train_sizes']))})")
+    ap.add_argument("--test-size", type=positive_int, default=None,
+                    help=f"test images (default {DEFAULT_TEST_SIZE}; --quick {QUICK['test_size']})")
+    ap.add_argument("--quick", action="store_true",
+                    help="a quick check at small sizes (this model is then still near chance)")
     ap.add_argument("--n-exc", type=positive_int, default=100, help="Diehl & Cook excitatory neurons")
     ap.add_argument("--seed", type=seed_int, default=0)
     ap.add_argument("--out", type=Path, default=Path("results/compare_diehl_cook"))
+    add_set_option(ap)
     args = ap.parse_args(argv)
+    if args.train_sizes is None:
+        args.train_sizes = list(QUICK["train_sizes"] if args.quick else DEFAULT_TRAIN_SIZES)
+    if args.test_size is None:
+        args.test_size = QUICK["test_size"] if args.quick else DEFAULT_TEST_SIZE
     # MNIST's sizes (both models draw class-stratified subsets of the standard sets)
     if max(args.train_sizes) > 60_000:
         return fail(f"--train-sizes: {max(args.train_sizes)} images asked for, MNIST has 60000 training images")
     if args.test_size > 10_000:
         return fail(f"--test-size: {args.test_size} images asked for, MNIST has 10000 test images")
     check_output_folder(args.out)
-    result = run_comparison(args.train_sizes, args.test_size, args.n_exc, args.seed)
+    result = run_comparison(args.train_sizes, args.test_size, args.n_exc, args.seed,
+                            user_params=dict(args.user_params or []))
     atomic_write_text(args.out / "mnist_comparison.json", json.dumps(result, indent=2))
     write_markdown(result, args.out / "mnist_comparison.md")
     plot(result, args.out / "mnist_comparison.png")

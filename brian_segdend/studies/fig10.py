@@ -64,13 +64,13 @@ from brian2 import Hz, ms, second
 
 from ..model import learning as L
 from ..model.contract import run_values, validation_namespace
-from ..model.equations import default_equation_dir, load_all
+from ..model.equations import default_equation_dir, load_all, resolve_user_params
 from ..model.layers import Builder, hidden_layer, input_layer, projection
 from ..model.network import weight_recipe
 from ..model.params import ModelParams, ParameterError
 from ..model.schedule import pack_chunk
 from ..standalone.compiled import CompiledNetwork, UsesCompiledNetwork
-from ..training.options import OneLineParser, finite_float, nonneg_int, positive_int, seed_int
+from ..training.options import OneLineParser, add_set_option, finite_float, nonneg_int, positive_int, seed_int
 from ..training.safeio import atomic_write_text, savefig_atomic
 
 __all__ = ["Fig10Config", "Protocol", "CONDITIONS", "make_protocols", "apical_schedule", "Fig10Model",
@@ -267,8 +267,9 @@ class Fig10Model(UsesCompiledNetwork):
         self.record_conditions = record_conditions
         self.equation_dir = Path(equation_dir) if equation_dir else default_equation_dir()
         self.files = load_all(validation_namespace(), self.equation_dir)   # validated before any codegen
+        self.user_values = resolve_user_params(self.files, self.params.user_params)   # the files' own parameters
         payload = {"fig10": cfg.build_key(), "dt": self.dt_ms, "record": record_conditions,
-                   "files": {n: f.text for n, f in self.files.items()}, "brian2": b2.__version__,
+                   "files": {n: f.build_text for n, f in self.files.items()}, "brian2": b2.__version__,
                    "learning": [getattr(L, n) for n in L.__all__ if isinstance(getattr(L, n), str)]}
         self.compiled = CompiledNetwork("fig10", payload, build_dir)
         self._setup()
@@ -371,7 +372,7 @@ class Fig10Model(UsesCompiledNetwork):
         if np.any(basal_level > 1) or np.any(basal_level < 0):
             raise ParameterError(f"basal rates must lie in [0, phi_max = {phi_max} Hz]")
         eta = p.learning_rates[0] if cfg.eta is None else cfg.eta
-        rt = run_values(p)
+        rt = run_values(p) | self.user_values
         rt["g_a"] = g_a / ms
         values = [(g, k, rt[k]) for g, k in self._shared_vars]
         values += [
@@ -675,6 +676,7 @@ def parser() -> argparse.ArgumentParser:
                     help=f"onset x offset map spacing (default {d.map_step_ms}; quick 20)")
     ap.add_argument("--eta", type=finite_float, default=None, help="hidden learning rate, ms^2 (default: Table 1, 0.21)")
     ap.add_argument("--quick", action="store_true", help="small population, coarse sweeps (smoke test)")
+    add_set_option(ap)
     ap.add_argument("--no-figures", action="store_true", help="write fig10.json only")
     return ap
 
@@ -730,7 +732,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         cfg = config_from_args(args)
-        params = ModelParams(hidden=(1,), timing="paper")
+        params = ModelParams(hidden=(1,), timing="paper", user_params=dict(args.user_params or []))
         cfg.validate(params)
     except ParameterError as e:
         print(f"fig10: error: {e}", file=sys.stderr)

@@ -35,7 +35,7 @@ __all__ = ["TRAIN_PASSTHROUGH", "study_parser", "parse_study_args", "make_points
 
 #: train options every run of a study receives unchanged (``dest`` names of ``train_parser``)
 TRAIN_PASSTHROUGH = ("eta", "eta_bias", "rates", "kernel", "timing", "init_weight_scale", "test_reset", "test_duration",
-                     "plateau_sd", "g_a", "feedback", "chunk_steps", "precision", "fast_rng", "data")
+                     "plateau_sd", "g_a", "feedback", "chunk_steps", "precision", "fast_rng", "data", "user_params")
 _DIRECT = {"chunk_steps": "chunk_steps", "precision": "precision", "fast_rng": "fast_rng", "data": "data_source"}
 
 PAPER_EPOCHS = 60
@@ -106,6 +106,8 @@ def train_overrides(args) -> tuple[dict, dict]:
         if v is None:
             continue
         v = list(v) if isinstance(v, tuple) else v
+        if dest == "user_params":      # --set NAME=VALUE pairs
+            v = dict(v)
         if dest in _DIRECT:
             direct[_DIRECT[dest]] = v
         else:

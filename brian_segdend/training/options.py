@@ -12,7 +12,7 @@ import math
 import sys
 
 __all__ = ["OneLineParser", "positive_int", "nonneg_int", "positive_float", "nonneg_float", "finite_float",
-           "int_list", "float_list", "seed_int", "MAX_SEED"]
+           "int_list", "float_list", "seed_int", "MAX_SEED", "set_pair", "add_set_option", "SET_HELP"]
 
 MAX_SEED = 2 ** 63 - 1
 
@@ -96,6 +96,25 @@ def int_list(text: str) -> tuple:
 def float_list(text: str) -> tuple:
     """Comma-separated non-negative finite numbers."""
     return tuple(nonneg_float(x) for x in text.split(","))
+
+
+def set_pair(text: str) -> tuple:
+    """``NAME=VALUE`` of ``--set`` as ``(name, value text)``; the value's units are checked later,
+    against the parameter's declaration in the equation files."""
+    name, sep, value = str(text).partition("=")
+    name, value = name.strip(), value.strip()
+    if not sep or not name.isidentifier() or not value:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE with units, e.g. g_la=0.02/ms, got {text!r}")
+    return name, value
+
+
+SET_HELP = ("set a parameter declared in an equation file (NAME : unit (shared, constant) plus "
+            "'#: param NAME = default'), e.g. --set g_la=0.02/ms; repeatable; a run argument (no rebuild)")
+
+
+def add_set_option(ap):
+    """Add the repeatable ``--set NAME=VALUE`` option (``args.user_params``: a list of pairs or None)."""
+    ap.add_argument("--set", dest="user_params", type=set_pair, action="append", metavar="NAME=VALUE", help=SET_HELP)
 
 
 def fail(message: str) -> int:

@@ -40,9 +40,11 @@ import tomllib
 import yaml
 
 from .. import __version__
-from ..model.equations import default_equation_dir
+from ..model.contract import validation_namespace
+from ..model.equations import default_equation_dir, load_all, resolve_user_params, user_params
 from ..model.network import SegDendNetwork, initial_weights
 from ..model.params import ModelParams, ParameterError, is_integer, is_number, layer_sizes_tuple
+from ..model.quantities import format_quantity
 from ..model.schedule import pack_chunk, phase_lengths
 from .checkpoints import _state_from_arrays, load_checkpoint, save_checkpoint, state_arrays
 from .data import load_mnist, subset, subset_indices
@@ -54,7 +56,7 @@ from .safeio import atomic_open, atomic_write_text, open_nofollow, remove_file, 
 __all__ = ["TrainConfig", "TrainingError", "CheckpointError", "RunLockedError", "DivergenceError",
            "train_run", "check_output_folder", "load_config_file", "classify", "save_checkpoint", "load_checkpoint",
            "seed_for", "config_key", "load_weights", "evaluate", "provenance", "check_provenance",
-           "check_resume_config", "config_differences", "data_digest"]
+           "check_resume_config", "config_differences", "data_digest", "effective_params"]
 
 
 # -------------------------------------------------------------------------- configuration
@@ -156,7 +158,10 @@ class TrainConfig:
                                  f"got {self.monitor_size!r}")
         if not isinstance(self.model, dict):
             raise ParameterError(f"parameter 'model': must be a table of model parameters, got {self.model!r}")
-        self.check_chunk(self.model_params())
+        params = self.model_params()
+        self.check_chunk(params)
+        if "user_params" in self.model:      # one spelling per value (the resume key compares them)
+            self.model["user_params"] = {k: format_quantity(v) for k, v in sorted(params.user_params.items())}
 
     def check_chunk(self, params: ModelParams):
         """A compiled chunk must hold at least one training example and one test example."""
@@ -240,7 +245,17 @@ class TrainConfig:
                 raise ParameterError(f"{source}: unknown parameter '{key}'")
         unknown = sorted(set(model) - model_known)
         if unknown:
-            raise ParameterError(f"{source}: unknown model parameter(s) {unknown}")
+            # parameters declared in the equation files ([model] g_la = "0.02/ms")
+            declared = user_params(load_all(validation_namespace(), default_equation_dir()))
+            if set(unknown) - set(declared):
+                listed = ", ".join(f"{n} ({up.where})" for n, up in sorted(declared.items())) or "none"
+                raise ParameterError(f"{source}: unknown model parameter(s) {sorted(set(unknown) - set(declared))} "
+                                     f"(neither a ModelParams field nor declared in an equation file; "
+                                     f"declared in the equation files: {listed})")
+            own = dict(model.get("user_params") or {})
+            for k in unknown:
+                own[k] = model.pop(k)
+            model["user_params"] = own
         try:
             return cls(**top, model=model)
         except ParameterError as e:
@@ -337,6 +352,7 @@ def train_run(config: TrainConfig, resume: bool = False, force: bool = False, lo
     """
     # everything that can be checked is checked before anything is built (issue 13)
     config.check_chunk(config.model_params())
+    effective_params(config)       # equation files and their parameters: file:line errors first
     out = check_output_folder(config.out)
     if data is None:
         data = load_mnist(source=config.data_source)
@@ -398,7 +414,7 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks, reus
         for f in (results_path, ckpt, ckpt.with_name("checkpoint.prev.npz")):
             remove_file(f)      # a link is removed, not followed
 
-    params = config.model_params()
+    params = effective_params(config)
     cfg_dict = config.to_dict()
     cfg_dict["effective_model"] = params.to_mapping()
 
@@ -535,6 +551,7 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks, reus
         "final_test_error": meta["epochs"][-1]["test_error"] if meta["epochs"] else meta["initial_test_error"],
         "build_s": build_s,
         "network": "-".join(map(str, params.layer_sizes)),
+        "user_params": params.to_mapping()["user_params"],
         "provenance": prov,
         "finished": True,
     }
@@ -562,9 +579,13 @@ def config_key(cfg_dict: dict, legacy: bool = False) -> str:
         if d.get(k, default) == default:
             d.pop(k, None)
     # model parameters added later (issue 14), likewise
+    if isinstance(d.get("model"), dict) and not d["model"].get("user_params", True):
+        d["model"] = {k: v for k, v in d["model"].items() if k != "user_params"}
     eff = d.get("effective_model")
     if isinstance(eff, dict):
         eff = dict(eff)
+        if not eff.get("user_params", True):      # no parameters declared in the equation files
+            eff.pop("user_params")
         for k, default in (("eta_bias", None), ("rates", "table1"), ("kernel", "exact"),
                            ("init_weight_scale", 1.0), ("test_reset", False)):
             if eff.get(k, default) == default:
@@ -697,21 +718,26 @@ def check_provenance(stored: dict | None, now: dict, ckpt, log=print) -> None:
                               + ". Restore them, or use --force to start again")
 
 
-def evaluate(weights, test_size: int | None = None, seed: int | None = None, data=None, log=print) -> dict:
+def evaluate(weights, test_size: int | None = None, seed: int | None = None, data=None, log=print,
+             user_params: dict | None = None) -> dict:
     """Test a saved network (``weights.npz`` of a training run) on the MNIST test set.
 
     With the defaults (the run's own test size and seed) the test images, the random streams
     and the starting state are those of the run's final test, so the test error equals the one
     ``results.json`` reports. Returns ``test_error``, ``per_class_error`` (10 values),
     ``confusion`` (10 x 10 counts, rows: true digit, columns: answer), ``n``, the run's
-    configuration and the weights file.
+    configuration and the weights file. ``user_params`` (name -> value) changes parameters declared in
+    the equation files; by default the run's own values are used.
     """
     state, meta = load_weights(weights)
     stored = dict(meta.get("config") or {})
     if not stored:
         raise TrainingError(f"{weights}: this weights file does not record its configuration (written before "
                             f"provenance records); evaluate needs a weights.npz from a current training run")
-    stored.pop("effective_model", None)
+    effective = stored.pop("effective_model", None) or {}
+    recorded = {**(effective.get("user_params") or {}), **(user_params or {})}
+    if recorded:
+        stored["model"] = {**(stored.get("model") or {}), "user_params": recorded}
     if test_size is not None:
         stored["test_size"] = test_size
     if seed is not None:
@@ -721,7 +747,7 @@ def evaluate(weights, test_size: int | None = None, seed: int | None = None, dat
         data = load_mnist(source=config.data_source)
     if config.test_size > len(data.test_labels):
         raise ParameterError(f"--test-size: at most {len(data.test_labels)} test images, got {config.test_size}")
-    params = config.model_params()
+    params = effective_params(config)
     net = SegDendNetwork(params, chunk_steps=config.chunk_steps, device=config.device,
                          precision=config.precision, fast_rng=config.fast_rng)
     net.build(log=log)
@@ -732,7 +758,21 @@ def evaluate(weights, test_size: int | None = None, seed: int | None = None, dat
     np.add.at(confusion, (te_y, preds), 1)
     per_class = [float(1 - confusion[k, k] / max(confusion[k].sum(), 1)) for k in range(10)]
     return {"weights": str(weights), "test_error": err, "n": int(len(te_y)), "per_class_error": per_class,
-            "confusion": confusion.tolist(), "config": config.to_dict(), "seed": config.seed}
+            "confusion": confusion.tolist(), "config": config.to_dict(), "seed": config.seed,
+            "user_params": params.to_mapping()["user_params"]}
+
+
+def effective_params(config: TrainConfig) -> ModelParams:
+    """The run's ModelParams with the value of every parameter declared in the equation files
+    (``config.model['user_params']`` over the files' ``#: param`` defaults).
+
+    Raises EquationFileError (``file:line``) for a broken equation file or a declared parameter
+    without a value, ParameterError for an undeclared name or a value with the wrong units.
+    """
+    params = config.model_params()
+    files = load_all(validation_namespace(), default_equation_dir())
+    values = resolve_user_params(files, params.user_params, "--set / [model]")
+    return params.replace(user_params=values)
 
 
 def _atomic_write_text(path: Path, text: str):
