@@ -75,7 +75,8 @@ Deviations from the paper
 
 Package layout
 --------------
-params      :class:`DiehlCookParams`, :data:`N_INPUT`, :data:`N_CLASSES`.
+params      :class:`DiehlCookParams` (paper values from the files' ``#: param`` lines), :data:`N_INPUT`,
+            :data:`N_CLASSES`.
 files       :class:`EquationFile`, :func:`load_equation_file` (``equations/diehl_cook/``).
 analysis    :func:`assign_labels`, :func:`classify`.
 network     :class:`DiehlCookNetwork`, :class:`PassResult` (the compiled network).
@@ -86,7 +87,8 @@ from .analysis import assign_labels, classify
 from .experiment import train_and_test
 from .files import DIRECTIVES, EquationFile, default_equation_dir, load_equation_file
 from .network import DiehlCookNetwork, PassResult
-from .params import N_CLASSES, N_INPUT, DiehlCookParams
+from .params import N_CLASSES, N_INPUT, PARAM_FILES, DiehlCookParams, file_params
 
 __all__ = ["DiehlCookParams", "DiehlCookNetwork", "PassResult", "EquationFile", "load_equation_file",
-           "assign_labels", "classify", "train_and_test", "N_INPUT", "N_CLASSES", "DIRECTIVES", "default_equation_dir"]
+           "assign_labels", "classify", "train_and_test", "N_INPUT", "N_CLASSES", "DIRECTIVES", "default_equation_dir",
+           "PARAM_FILES", "file_params"]
