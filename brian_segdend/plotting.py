@@ -162,7 +162,7 @@ def plot_timing_curve(ax, sweeps, x="onset_ms", key="dw_percent", phase_ms=None,
 
 def plot_onset_offset_map(ax, grid, key="dw_percent_mean", phase_ms=None, cmap="RdBu_r"):
     """Heat map of the weight change over apical onset (y) and offset (x); grey where offset <= onset."""
-    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     ons = np.asarray(grid["onset_ms"], float)
     offs = np.asarray(grid["offset_ms"], float)
     Z = np.array([[np.nan if v is None else v for v in row] for row in grid[key]], float)
@@ -264,7 +264,7 @@ def plot_error_bands(ax, series: dict, marks: dict | None = None):
     for label, (ep, val) in (marks or {}).items():
         ax.plot([ep], [val], marker="*", ms=12, mfc="none", mew=1.5, color=colors.get(label, "k"),
                 ls="none", label=f"paper: {val:g}% at epoch {ep}")
-    from matplotlib.ticker import MaxNLocator  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("test error (%)")
