@@ -26,7 +26,7 @@ def _per_example(rec, var, n_ex, n):
 
 
 def _setup(mnist):
-    p = ModelParams(hidden=(500,))
+    p = ModelParams(hidden=(500,), timing="paper")   # the schedule below: 50 ms phases, 30 ms settle
     rng = np.random.default_rng(11)
     state = initial_weights(p, rng)
     lengths = phase_lengths(60, rng, 50, 2.0, 1.0)
