@@ -11,6 +11,8 @@ studies     Paper figures (fig6, fig10), plasticity comparisons, Diehl & Cook, s
 cli         ``python -m brian_segdend <command>``.
 """
 
+import importlib
+
 __version__ = "0.1.0"
 
 #: The documented entry points, importable as ``brian_segdend.<name>``. They are loaded on first
@@ -39,7 +41,6 @@ __all__ = ["__version__", *_API]
 
 def __getattr__(name):
     if name in _API:
-        import importlib
         value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
         globals()[name] = value
         return value

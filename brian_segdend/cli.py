@@ -24,11 +24,16 @@ paper summary  every figure's claims (fig6b/fig8/fig9/fig10 JSON under --out) in
 
 from __future__ import annotations
 
-# Imports of the package and of heavy libraries are inside the command functions on purpose:
-# `--help`, option and configuration errors answer without importing Brian2, NumPy or Dask.
 import argparse
+import importlib
+import json
+import signal
 import sys
 import time
+
+# Imports of the package and of heavy libraries are inside the command functions on purpose:
+# `--help`, option and configuration errors answer without importing Brian2, NumPy or Dask.
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,7 +58,7 @@ __all__ = ["main", "train_parser", "config_from_args", "write_receptive_fields",
 
 def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParser:
     """The options of ``python -m brian_segdend train`` (also the base of ``sweep``'s)."""
-    from .model.params import FEEDBACK_VARIANTS  # lazy: Brian2's import time
+    from .model.params import FEEDBACK_VARIANTS  # noqa: PLC0415 (lazy: Brian2's import time)
     ap = OneLineParser(prog=prog, description="Train the segregated-dendrite network on MNIST "
                                  "(compiled with Brian2 cpp_standalone; checkpoints after every chunk).")
     ap.add_argument("--config", help="TOML or YAML file with parameters (command-line options override it)")
@@ -101,9 +106,11 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
 
 
 def _checkpoint_config(out) -> dict:
-    """The configuration stored in the output folder's checkpoint (``{}`` if there is none or it
-    predates the record); a damaged checkpoint is left for ``train_run`` to report."""
-    from .training.train import CheckpointError, load_checkpoint
+    """The configuration stored in the output folder's checkpoint (``{}`` if there is none or it predates the record).
+
+    A damaged checkpoint is left for ``train_run`` to report.
+    """
+    from .training.train import CheckpointError, load_checkpoint  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
     folder = Path(out)
     for name in ("checkpoint.npz", "checkpoint.prev.npz"):
         if (folder / name).exists():
@@ -118,9 +125,12 @@ def _checkpoint_config(out) -> dict:
 
 
 def config_from_args(args) -> TrainConfig:
-    """The run's configuration: the checkpoint's (with ``--resume``), then the config file, then
-    the options given on the command line, each overriding the one before."""
-    from .training.train import TrainConfig, load_config_file
+    """The run's configuration.
+
+    The checkpoint's (with ``--resume``), then the config file, then the options given on the
+    command line, each overriding the one before.
+    """
+    from .training.train import TrainConfig, load_config_file  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
     values = load_config_file(args.config) if args.config else {}
     if getattr(args, "resume", False):
         out = args.out or values.get("out") or TrainConfig().out
@@ -135,7 +145,7 @@ def config_from_args(args) -> TrainConfig:
                 values = {**stored, **values, "model": file_model}
     model = values.pop("model", None) or {}
     if not isinstance(model, dict):
-        from .model.params import ParameterError
+        from .model.params import ParameterError  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
         raise ParameterError(f"{args.config}: parameter 'model': must be a table of model parameters, got {model!r}")
     model = dict(model)
     direct = {"hidden": args.hidden, "train_size": args.train_size, "test_size": args.test_size,
@@ -175,7 +185,6 @@ def _install_signal_handlers():
     the previous handler, which fails when that was "ignore"; so Brian2 is imported here and
     "ignore" is put back.
     """
-    import signal
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def on_term(signum, frame):
@@ -183,21 +192,20 @@ def _install_signal_handlers():
         raise Terminated(signum)
     signal.signal(signal.SIGTERM, on_term)
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
-        import brian2  # noqa: F401  (installs its handler)
+        import brian2  # noqa: F401, PLC0415 (installs its handler; imported only here: start-up cost)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     return previous
 
 
 def _restore_signal_handlers(previous):
     """Put back the handlers :func:`_install_signal_handlers` found (cli.main called in-process)."""
-    import signal
     for sig, handler in previous.items():
         if handler is not None:
             signal.signal(sig, handler)
 
 
 def cmd_train(argv) -> int:
-    from .training.train import train_run
+    from .training.train import train_run  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
     args = train_parser().parse_args(argv)
     config = config_from_args(args)
     res = train_run(config, resume=args.resume, force=args.force)
@@ -218,13 +226,12 @@ def cmd_main(argv) -> int:
                     help="continue an interrupted main job (a finished training part is kept)")
     add_set_option(ap)
     args = ap.parse_args(argv)
-    from .training.train import TrainConfig, train_run
+    from .training.train import TrainConfig, train_run  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
     out = Path(args.out)
     t0 = time.perf_counter()
     user = dict(args.user_params or [])
     cfg = TrainConfig(hidden=(500,), train_size=args.train_size, test_size=args.test_size, epochs=1,
                       seed=args.seed, out=str(out / "train"), model={"user_params": user} if user else {})
-    import json
     results_file = out / "train" / "results.json"
     res = None
     if args.resume and results_file.exists():
@@ -244,7 +251,7 @@ def cmd_main(argv) -> int:
                f"{100 * res['initial_test_error']:.1f}% before, {100 * res['final_test_error']:.1f}% after "
                f"({res['examples_per_second']:.0f} training examples/s) -> {out / 'train'}"]
     if not args.skip_fig10:
-        from .studies import fig10
+        from .studies import fig10  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
         fig10.main(["--out", str(out / "fig10"), "--seed", str(args.seed)]
                    + [f"--set={k}={v}" for k, v in cfg.model.get("user_params", {}).items()])
         f = json.loads((out / "fig10" / "fig10.json").read_text())["conditions"]
@@ -265,16 +272,15 @@ def cmd_evaluate(argv) -> int:
     ap.add_argument("--out", help="output folder (default: evaluate/ next to the weights file)")
     add_set_option(ap)
     args = ap.parse_args(argv)
-    import json
 
-    from .training.safeio import atomic_write_text
-    from .training.train import evaluate
+    from .training.safeio import atomic_write_text  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
+    from .training.train import evaluate  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
     res = evaluate(args.weights, test_size=args.test_size, seed=args.seed, user_params=dict(args.user_params or []))
     out = Path(args.out) if args.out else Path(args.weights).resolve().parent / "evaluate"
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "evaluate.json", json.dumps(res, indent=2), tmp=out / "evaluate.json.tmp")
     _plot_confusion(res, out / "confusion.png")
-    from .training.train import load_weights
+    from .training.train import load_weights  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
     state, _ = load_weights(args.weights)
     n = write_receptive_fields(state["W"][0], out, max_panels=100)
     print(f"test error {100 * res['test_error']:.2f}% on {res['n']} test images (seed {res['seed']})")
@@ -284,17 +290,19 @@ def cmd_evaluate(argv) -> int:
 
 
 def write_receptive_fields(W0, out, max_panels: int | None = 100) -> int:
-    """Write ``receptive_fields.png`` (rows of ``W0`` as 28 x 28 images) and ``receptive_fields.json``
-    (panel count, grid) into the folder ``out``; returns the number of panels."""
+    """Write ``receptive_fields.png`` and ``receptive_fields.json`` into the folder ``out``.
+
+    The PNG shows the rows of ``W0`` as 28 x 28 images, the JSON the panel count and grid.
+    Returns the number of panels.
+    """
     # lazy (as everywhere in this module): matplotlib only when a figure is drawn
-    import json
 
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 (start-up cost: matplotlib only when a figure is drawn)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # lazy: see above
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (start-up cost: matplotlib only when a figure is drawn)
 
-    from .plotting import plot_receptive_fields, receptive_field_mosaic  # lazy: see above
-    from .training.safeio import atomic_write_text, savefig_atomic  # lazy: see above
+    from .plotting import plot_receptive_fields, receptive_field_mosaic  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
+    from .training.safeio import atomic_write_text, savefig_atomic  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _, n, grid = receptive_field_mosaic(W0, max_panels)
@@ -318,7 +326,7 @@ def cmd_receptive_fields(argv) -> int:
     ap.add_argument("--max-panels", type=positive_int, default=100, help="at most this many units (default 100)")
     ap.add_argument("--out", help="output folder (default: the weights file's folder)")
     args = ap.parse_args(argv)
-    from .training.train import load_weights
+    from .training.train import load_weights  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
     state, _ = load_weights(args.weights)
     out = Path(args.out) if args.out else Path(args.weights).resolve().parent
     n = write_receptive_fields(state["W"][0], out, max_panels=args.max_panels)
@@ -339,8 +347,10 @@ def _neuron_indices(text: str) -> tuple:
 
 
 def write_trace(res, out, layer: int = 0, weights=None) -> dict:
-    """Write ``trace.png`` (the mechanism figure of a :func:`brian_segdend.simulate` result) and
-    ``trace.json`` (its numbers, configuration and image) into the folder ``out``; returns the JSON data.
+    """Write ``trace.png`` and ``trace.json`` into the folder ``out``; returns the JSON data.
+
+    The PNG is the mechanism figure of a :func:`brian_segdend.simulate` result, the JSON its
+    numbers, configuration and image.
 
     Panels: for each returned neuron of hidden layer ``layer`` its somatic, basal and apical
     potentials with the averaging windows shaded and the plateaus alpha^f / alpha^t; the output
@@ -452,12 +462,12 @@ def cmd_trace(argv) -> int:
 
 
 def _plot_confusion(res: dict, path: Path):
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 (start-up cost: matplotlib is imported only when a figure is drawn)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (start-up cost: matplotlib is imported only when a figure is drawn)
+    import numpy as np  # noqa: PLC0415 (start-up cost: --help stays free of NumPy)
 
-    from .training.safeio import savefig_atomic
+    from .training.safeio import savefig_atomic  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
     c = np.asarray(res["confusion"], dtype=float)
     frac = c / np.maximum(c.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(5, 4.2), constrained_layout=True)
@@ -484,7 +494,7 @@ def cmd_data(argv) -> int:
                                  description="Summary of the MNIST data the loader finds.")
     ap.add_argument("--data", help="directory of IDX files (default: $BRIAN_SEGDEND_MNIST or the embedded copy)")
     args = ap.parse_args(argv)
-    from .training.data import load_mnist
+    from .training.data import load_mnist  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
     print(load_mnist(source=args.data).summary())
     return 0
 
@@ -497,7 +507,7 @@ def cmd_cache(argv) -> int:
     ap.add_argument("--unused-days", type=float, metavar="N",
                     help="with --clean: only folders not built or run for N days")
     args = ap.parse_args(argv)
-    from .standalone.buildcache import build_root, cache_report, clean_cache
+    from .standalone.buildcache import build_root, cache_report, clean_cache  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
     if args.unused_days is not None and not (args.unused_days >= 0):
         ap.error("--unused-days: must be a number >= 0")
     root = build_root(create=False)
@@ -515,7 +525,6 @@ def cmd_cache(argv) -> int:
 
 def _delegate(module: str, func: str = "main"):
     def run(argv):
-        import importlib
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as e:
@@ -558,11 +567,11 @@ def main(argv=None) -> int:
 
 
 def _run_command(argv) -> int:
-    from .model.equations import EquationFileError
-    from .model.params import ParameterError
-    from .standalone.buildcache import BuildError
-    from .training.data import DataError
-    from .training.train import TrainingError
+    from .model.equations import EquationFileError  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
+    from .model.params import ParameterError  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
+    from .standalone.buildcache import BuildError  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
+    from .training.data import DataError  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
+    from .training.train import TrainingError  # noqa: PLC0415 (start-up cost: --help stays free of Brian2)
     try:
         return COMMANDS[argv[0]](argv[1:])
     except (ParameterError, EquationFileError) as e:
@@ -580,7 +589,6 @@ def _run_command(argv) -> int:
         print(f"\n{what}; the last checkpoint is kept (run again with --resume)", file=sys.stderr)
         return code
     except Exception:   # a bug: show it, but caught here Brian2 does not leave crash reports in /tmp
-        import traceback
         traceback.print_exc()
         print("error: unexpected internal error (traceback above); please report it", file=sys.stderr)
         return 1

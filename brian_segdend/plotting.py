@@ -163,7 +163,7 @@ def plot_timing_curve(ax, sweeps, x="onset_ms", key="dw_percent", phase_ms=None,
 
 def plot_onset_offset_map(ax, grid, key="dw_percent_mean", phase_ms=None, cmap="RdBu_r"):
     """Heat map of the weight change over apical onset (y) and offset (x); grey where offset <= onset."""
-    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     ons = np.asarray(grid["onset_ms"], float)
     offs = np.asarray(grid["offset_ms"], float)
     Z = np.array([[np.nan if v is None else v for v in row] for row in grid[key]], float)
@@ -265,7 +265,7 @@ def plot_error_bands(ax, series: dict, marks: dict | None = None):
     for label, (ep, val) in (marks or {}).items():
         ax.plot([ep], [val], marker="*", ms=12, mfc="none", mew=1.5, color=colors.get(label, "k"),
                 ls="none", label=f"paper: {val:g}% at epoch {ep}")
-    from matplotlib.ticker import MaxNLocator  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("test error (%)")
@@ -316,8 +316,10 @@ def receptive_field_mosaic(W, max_panels: int | None = 100, shape=(28, 28), gap:
 
 
 def plot_receptive_fields(ax, W, max_panels: int | None = 100, shape=(28, 28), title: str | None = None):
-    """Draw :func:`receptive_field_mosaic` of ``W`` on ``ax`` (red: positive weights, blue: negative;
-    each panel scaled to its own largest weight). Returns ``ax``."""
+    """Draw :func:`receptive_field_mosaic` of ``W`` on ``ax``; returns ``ax``.
+
+    Red: positive weights, blue: negative; each panel scaled to its own largest weight.
+    """
     mosaic, n, _ = receptive_field_mosaic(W, max_panels, shape)
     ax.imshow(np.ma.masked_invalid(mosaic), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
     ax.set_xticks([])
@@ -328,8 +330,11 @@ def plot_receptive_fields(ax, W, max_panels: int | None = 100, shape=(28, 28), t
 
 # ----------------------------------------------------------------------------- mechanism (trace command)
 def plot_phases(ax, phases: dict, label=False):
-    """Shade the averaging windows and mark the phase boundaries; ``phases``: name -> (start, end) in ms
-    (``forward``, ``forward_window``, optionally ``target``, ``target_window``, as ``simulate`` gives them)."""
+    """Shade the averaging windows and mark the phase boundaries.
+
+    ``phases``: name -> (start, end) in ms (``forward``, ``forward_window``, optionally
+    ``target``, ``target_window``, as ``simulate`` gives them).
+    """
     for name in ("forward_window", "target_window"):
         if name in phases:
             a, b = phases[name]
@@ -343,8 +348,11 @@ def plot_phases(ax, phases: dict, label=False):
 
 
 def plot_compartments(ax, t_ms, V, V_b, V_a, phases: dict, alpha_f=None, alpha_t=None, title=None):
-    """One hidden neuron: somatic ``V``, basal ``V_b`` and apical ``V_a`` potentials over the phases, the
-    averaging windows shaded, and the plateaus alpha^f / alpha^t (right axis, 0-1) drawn over their windows."""
+    """Plot one hidden neuron's potentials and plateaus.
+
+    Somatic ``V``, basal ``V_b`` and apical ``V_a`` over the phases, the averaging windows shaded,
+    and the plateaus alpha^f / alpha^t (right axis, 0-1) drawn over their windows.
+    """
     plot_phases(ax, phases, label=title is not None and "neuron 0" in str(title))
     ax.plot(t_ms, V_b, color="tab:blue", lw=0.9, label="basal $V^b$")
     ax.plot(t_ms, V_a, color="tab:red", lw=0.9, label="apical $V^a$")

@@ -120,7 +120,7 @@ def test_stale_argument_files_of_older_versions_are_ignored(reference, images):
     import brian2
     state = initial_weights(net.params, np.random.default_rng(3))
     sch = pack_chunk(np.full(len(images), STEPS), net.chunk_steps, net.settle_steps, train=False)
-    real = buildcache._write_array_atomic
+    real = buildcache.write_array_atomic
     planted = []
 
     def plant_and_write(path, arr):
@@ -129,11 +129,11 @@ def test_stale_argument_files_of_older_versions_are_ignored(reference, images):
         planted.append(stale)
         real(path, arr)
 
-    buildcache._write_array_atomic = plant_and_write
+    buildcache.write_array_atomic = plant_and_write
     try:
         _, res = net.run_chunk(state, images, np.zeros(len(images)), sch, seed=5)
     finally:
-        buildcache._write_array_atomic = real
+        buildcache.write_array_atomic = real
     assert planted
     np.testing.assert_array_equal(res.out_Vbar_f, expected)
     del brian2
@@ -144,7 +144,7 @@ def test_truncated_run_input_is_an_error_not_a_result(reference, images, monkeyp
     folder, _ = reference
     net = _net(folder)
     net.build()
-    real = buildcache._write_array_atomic
+    real = buildcache.write_array_atomic
 
     def truncated(path, arr):
         real(path, arr)
@@ -152,7 +152,7 @@ def test_truncated_run_input_is_an_error_not_a_result(reference, images, monkeyp
             with open(path, "r+b") as f:
                 f.truncate(0)
 
-    monkeypatch.setattr(buildcache, "_write_array_atomic", truncated)
+    monkeypatch.setattr(buildcache, "write_array_atomic", truncated)
     with pytest.raises(BuildError, match="could not read its inputs"):
         _outputs(net, images)
     assert list((folder / buildcache.RUN_INPUTS).glob("*")) == []
@@ -267,9 +267,9 @@ def _fake_build(root, name, age_days=0.0):
     (d / "static_arrays").mkdir(parents=True)
     (d / "main").write_bytes(b"\x7fELF" + b"x" * 1000)
     (d / "static_arrays" / "sch_ex_values").write_bytes(b"y" * 800)
-    buildcache._write_marker(d)
-    buildcache._touch(d)
-    lock = buildcache._lock_path(d)
+    buildcache.write_marker(d)
+    buildcache.touch_build(d)
+    lock = buildcache.lock_path(d)
     lock.touch()
     t = time.time() - age_days * 86400
     os.utime(lock, (t, t))

@@ -155,7 +155,7 @@ def test_hash_checked_before_unpickling(tmp_path):
     assert not marker.exists()
     # even with a matching hash, only numpy arrays may be unpickled
     with pytest.raises(DataError, match="cannot read pickle"):
-        load_embedded(evil, sha256=data._sha256(evil))
+        load_embedded(evil, sha256=data.file_sha256(evil))
     assert not marker.exists()
 
 

@@ -1,5 +1,7 @@
 """Diehl & Cook (2015) baseline: label assignment, classification, and a compiled smoke run."""
 
+import shutil
+
 import numpy as np
 import pytest
 from brian2 import ms
@@ -11,6 +13,8 @@ from brian_segdend.studies.diehl_cook import (
     DiehlCookParams,
     assign_labels,
     classify,
+    default_equation_dir,
+    file_params,
     load_equation_file,
     train_and_test,
 )
@@ -61,6 +65,31 @@ def test_equation_file_parameters_are_the_ones_the_network_uses():
             assert float(value) == pytest.approx(float(getattr(p, key)), rel=1e-12), (name, key)
             seen.add(key)
     assert {"v_rest_e", "tau_e", "theta_plus", "rate_max", "nu_post", "w_max"} <= seen
+
+
+@pytest.fixture
+def own_equation_root(tmp_path, monkeypatch):
+    """A copy of equations/ under tmp_path, used for the defaults of DiehlCookParams."""
+    root = tmp_path / "equations"
+    shutil.copytree(default_equation_dir().parent, root)
+    monkeypatch.setenv("BRIAN_SEGDEND_EQUATIONS", str(root))
+    file_params.cache_clear()
+    yield root / "diehl_cook"
+    file_params.cache_clear()
+
+
+def test_parameter_defaults_come_from_the_files(own_equation_root):
+    f = own_equation_root / "excitatory.eqs"
+    f.write_text(f.read_text().replace("#: param tau_e = 100*ms", "#: param tau_e = 50*ms"))
+    assert DiehlCookParams().tau_e == 50 * ms
+    assert DiehlCookParams().tau_i == 10 * ms
+
+
+def test_parameter_given_twice_with_two_values_names_both_lines(own_equation_root):
+    f = own_equation_root / "inhibitory.eqs"
+    f.write_text(f.read_text().replace("#: param E_exc = 0*mV", "#: param E_exc = 5*mV"))
+    with pytest.raises(EquationFileError, match=r"inhibitory\.eqs:\d+: parameter 'E_exc' = 5\. mV differs from \S+excitatory\.eqs:\d+"):
+        DiehlCookParams()
 
 
 def test_broken_equation_file_names_path_and_line(tmp_path):

@@ -48,8 +48,16 @@ def source(name: str) -> str:
     return (SRC / f"{name}.eqs").read_text(encoding="utf-8")
 
 
+def line_of(name: str, text: str) -> int:
+    """Line number of the first line of the shipped file ``name`` that contains ``text``."""
+    return next(k for k, line in enumerate(source(name).split("\n"), start=1) if text in line)
+
+
 def is_directive(line: str) -> bool:
     return line.strip().startswith("#:")
+
+
+INTERFACE = re.compile(r"^#:\s*(input|output)\s+(\w+)\s*:\s*([^#]+?)\s*(#.*)?$")
 
 
 def code_of(line: str) -> str:
@@ -98,6 +106,20 @@ def generate_mutations():
         lines = text.split("\n")
         for idx, line in enumerate(lines):
             lineno = idx + 1
+            decl = INTERFACE.match(line.strip())
+            if decl:
+                kind, var, unit = decl.group(1), decl.group(2), decl.group(3)
+                other = "output" if kind == "input" else "input"
+                wrong = "1" if unit != "1" else "Hz"
+                muts.append(("delete interface declaration", name, _replace_line(text, idx, None), None))
+                muts.append(("wrong unit in interface declaration", name,
+                             _replace_line(text, idx, f"#: {kind} {var} : {wrong}"), lineno))
+                muts.append(("misspelt interface name", name,
+                             _replace_line(text, idx, f"#: {kind} {_misspell(var)} : {unit}"), lineno))
+                muts.append(("interface declared twice", name, _replace_line(text, idx, line + "\n" + line), lineno + 1))
+                muts.append(("input and output swapped", name, _replace_line(text, idx, f"#: {other} {var} : {unit}"), lineno))
+                muts.append(("unreadable interface unit", name, _replace_line(text, idx, f"#: {kind} {var} : furlong"), lineno))
+                continue
             if is_directive(line):
                 key, value = (p.strip() for p in line.strip()[2:].split("=", 1))
                 if not key.endswith("_cutoff"):   # the truncated kernel's directives are optional
@@ -231,6 +253,39 @@ def test_mutation_is_rejected_with_path_and_line(tmp_path, mutation):
     assert "Traceback" not in msg and "\n" not in msg.strip()
 
 
+def test_interface_wrong_unit_names_file_line_and_contract(tmp_path):
+    d = copy_files(tmp_path / "eqs")
+    path = d / "hidden_basal.eqs"
+    lines = path.read_text().split("\n")
+    idx = next(k for k, ln in enumerate(lines) if ln.startswith("#: input w :"))
+    lines[idx] = "#: input w : Hz"
+    path.write_text("\n".join(lines))
+    with pytest.raises(EquationFileError, match=re.escape(f"{path}:{idx + 1}: input 'w' is declared with unit Hz, "
+                                                          "but the contract (COMPARTMENTS['hidden_basal']")) as err:
+        equations.load_all(namespace(), directory=d)
+    assert str(err.value).endswith("expects ms")
+
+
+def test_interface_missing_input_names_file_and_line(tmp_path):
+    d = copy_files(tmp_path / "eqs")
+    path = d / "output_soma.eqs"
+    lines = path.read_text().split("\n")
+    first = next(k for k, ln in enumerate(lines) if ln.startswith("#: input"))
+    lines = [ln for ln in lines if not ln.startswith("#: input label")]
+    path.write_text("\n".join(lines))
+    with pytest.raises(EquationFileError, match=re.escape(f"{path}:{first + 1}: the contract (COMPARTMENTS['output_soma'] "
+                                                          "in brian_segdend/model/contract.py) expects the declaration "
+                                                          "'#: input label : 1' in this file, but it is missing")):
+        equations.load_all(namespace(), directory=d)
+
+
+def test_shipped_files_declare_the_contract():
+    files = equations.load_all(namespace())
+    for name, spec in COMPARTMENTS.items():
+        assert files[name].inputs == spec.uses, name
+        assert files[name].outputs == spec.provides, name
+
+
 def test_missing_file_is_named(tmp_path):
     d = copy_files(tmp_path / "eqs")
     (d / "hidden_soma.eqs").unlink()
@@ -240,11 +295,13 @@ def test_missing_file_is_named(tmp_path):
 
 # ----------------------------------------------------------------------------- through the network
 NETWORK_MUTATIONS = [
-    ("hidden_soma", lambda t: t.replace("g_b*(V_b - V)", "g_b*(V_bb - V)"), 13),
-    ("kernel", lambda t: t.replace("s = k_L - k_s : Hz", "s = k_L - k_s : 1"), 16),
-    ("hidden_basal", lambda t: t.replace("x_b_post += w/tau_s", "x_b_post += w"), 12),
-    ("output_soma", lambda t: t.replace("#: threshold = rand() < phi*dt", "#: threshold = phi*dt"), 11),
-    ("hidden_apical", lambda t: t.replace("dy_a/dt = (x_a - y_a)/tau_L : 1", "dy_a/dt = (x_a - y_a/tau_L : 1"), 13),
+    ("hidden_soma", lambda t: t.replace("g_b*(V_b - V)", "g_b*(V_bb - V)"), line_of("hidden_soma", "g_b*(V_b - V)")),
+    ("kernel", lambda t: t.replace("s = k_L - k_s : Hz", "s = k_L - k_s : 1"), line_of("kernel", "s = k_L - k_s : Hz")),
+    ("hidden_basal", lambda t: t.replace("x_b_post += w/tau_s", "x_b_post += w"), line_of("hidden_basal", "x_b_post += w/tau_s")),
+    ("output_soma", lambda t: t.replace("#: threshold = rand() < phi*dt", "#: threshold = phi*dt"),
+     line_of("output_soma", "#: threshold = rand() < phi*dt")),
+    ("hidden_apical", lambda t: t.replace("dy_a/dt = (x_a - y_a)/tau_L : 1", "dy_a/dt = (x_a - y_a/tau_L : 1"),
+     line_of("hidden_apical", "dy_a/dt = (x_a - y_a)/tau_L : 1")),
     ("input_poisson", lambda t: t + "\x00\n", None),
 ]
 

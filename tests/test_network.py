@@ -122,7 +122,8 @@ def test_learning_rule_matches_numpy_one_hidden(run_1h):
 
 
 def test_learning_rule_matches_numpy_two_hidden(mnist):
-    assert_rule_matches_numpy(one_example_run(mnist, (20, 15), seed=5), 2)
+    # the schedule is packed with the paper's 30 ms settle: the depth preset's longer phases do not fit the chunk
+    assert_rule_matches_numpy(one_example_run(mnist, (20, 15), seed=5, timing="paper"), 2)
 
 
 def test_window_averages_match_recorded_traces(run_1h):
@@ -163,7 +164,7 @@ def test_initial_voltage_distribution(mnist):
     """The weight recipe with the exact kernel on MNIST: first hidden layer mean ~1, sd ~1.7
     (docs/MODEL.md's recipe as written); a layer fed by a hidden layer (nu calibrated to the hidden
     rate) starts in the same range instead of saturating, and so does the output layer."""
-    p = ModelParams(hidden=(500, 100), eta=(0.0, 0.0, 0.0), timing="paper")     # no learning: initial weights throughout
+    p = ModelParams(hidden=(500, 100), eta=(0.0, 0.0, 0.0), timing="paper")   # no learning; the schedule: 50 ms phases, 30 ms settle
     net = SegDendNetwork(p, chunk_steps=3000, record=True)
     rng = np.random.default_rng(0)
     state = initial_weights(p, rng)
@@ -251,7 +252,7 @@ def test_wrong_sized_run_arguments_are_rejected(mnist):
 
 
 def _chunk_run(mnist, hidden, dense, steps=600, seed=4):
-    p = ModelParams(hidden=hidden, timing="paper")
+    p = ModelParams(hidden=hidden, timing="paper")   # the schedule below uses the paper's 50 ms phases, 30 ms settle
     net = SegDendNetwork(p, chunk_steps=steps, record_state=True, dense=dense)
     rng = np.random.default_rng(seed)
     state = initial_weights(p, rng)

@@ -17,11 +17,11 @@ from brian_segdend.training.train import (
     RunLock,
     RunLockedError,
     TrainingError,
-    _atomic_write_text,
-    _save_learning_curve,
-    _write_weights,
     load_checkpoint,
     save_checkpoint,
+    save_learning_curve,
+    write_results_text,
+    write_weights,
 )
 
 
@@ -125,9 +125,9 @@ def test_outputs_never_written_through_links(tmp_path):
     state = _state()
     save_checkpoint(out / "checkpoint.npz", state, {"epoch": 0})
     save_checkpoint(out / "checkpoint.npz", state, {"epoch": 1})
-    _write_weights(out / "weights.npz", state)
-    _atomic_write_text(out / "results.json", json.dumps({"finished": True}))
-    _save_learning_curve({"initial_test_error": 0.9, "epochs": [{"epoch": 1, "examples": 10, "test_error": 0.5}]},
+    write_weights(out / "weights.npz", state)
+    write_results_text(out / "results.json", json.dumps({"finished": True}))
+    save_learning_curve({"initial_test_error": 0.9, "epochs": [{"epoch": 1, "examples": 10, "test_error": 0.5}]},
                          out / "learning_curve.png")
     for name, target in targets.items():
         assert target.read_bytes() == b"precious " + name.encode(), name

@@ -154,8 +154,7 @@ COMPARTMENTS = {
 
 @dataclass(frozen=True)
 class GroupSpec:
-    """One kind of NeuronGroup: its equation files (a name may be defined in only one of them)
-    and the equations the model adds to them."""
+    """One kind of NeuronGroup: its equation files (a name may be defined in only one of them) and the equations the model adds to them."""
 
     label: str                # for messages
     files: tuple              # keys of COMPARTMENTS

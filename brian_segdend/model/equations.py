@@ -53,6 +53,7 @@ from .quantities import QuantityParseError, format_quantity, parse_quantity
 
 __all__ = ["EquationFileError", "CompartmentFile", "UserParam", "user_params", "resolve_user_params",
            "Section", "EquationFileText", "read_equation_file", "COMPARTMENTS", "load_compartment",
+           "check_interface",
            "load_all", "default_equation_dir", "equation_root"]
 
 DIRECTIVES = ("method", "threshold", "on_spike", "on_pre", "on_spike_cutoff", "on_pre_cutoff")
@@ -68,8 +69,10 @@ class EquationFileError(ValueError):
 
 
 def equation_root() -> Path:
-    """``$BRIAN_SEGDEND_EQUATIONS`` or the ``equations/`` folder of the project: one sub-folder
-    per model (``segdend/``, ``plasticity/``, ``diehl_cook/``)."""
+    """``$BRIAN_SEGDEND_EQUATIONS`` or the ``equations/`` folder of the project.
+
+    One sub-folder per model (``segdend/``, ``plasticity/``, ``diehl_cook/``).
+    """
     env = os.environ.get("BRIAN_SEGDEND_EQUATIONS")
     if env:
         return Path(env)
@@ -93,19 +96,31 @@ class CompartmentFile:
     directives: dict
     lines: dict = field(default_factory=dict)   # defined name -> line number
     user_params: dict = field(default_factory=dict)   # name -> UserParam (declared in this file)
+    inputs: dict = field(default_factory=dict)  # declared ``#: input NAME : unit``: name -> unit
+    outputs: dict = field(default_factory=dict)  # declared ``#: output NAME : unit``: name -> unit
 
     @property
     def build_text(self) -> str:
-        """The text that identifies the compiled code: :attr:`text` without the values of its
-        ``#: param`` lines (a user parameter is a run argument: another value needs no rebuild)."""
+        """The text that identifies the compiled code.
+
+        :attr:`text` without the values of its ``#: param`` lines (a user parameter is a run
+        argument: another value needs no rebuild).
+        """
         return "\n".join(_PARAM_VALUE.sub(r"\1", line) for line in self.text.splitlines())
+
+    def error(self, name_or_line, message) -> EquationFileError:
+        """An EquationFileError at the line of ``name_or_line`` (a defined name or a line number)."""
+        line = name_or_line if isinstance(name_or_line, int) else self.lines.get(name_or_line, 0)
+        return EquationFileError(f"{self.path}:{line}: {message}")
 
 
 @dataclass(frozen=True)
 class UserParam:
-    """A parameter declared in an equation file: ``NAME : unit (shared, constant)`` plus
-    ``#: param NAME = value`` (its default). Set per run with ``--set NAME=value`` or a
-    ``[model]`` key; passed to the compiled network as a run argument.
+    """A parameter declared in an equation file (a user parameter).
+
+    Declared as ``NAME : unit (shared, constant)`` plus ``#: param NAME = value`` (its default).
+    Set per run with ``--set NAME=value`` or a ``[model]`` key; passed to the compiled network as
+    a run argument.
 
     Attributes
     ----------
@@ -135,11 +150,6 @@ class UserParam:
     def where(self) -> str:
         """``path:line`` of the declaration."""
         return f"{self.path}:{self.line}"
-
-    def error(self, name_or_line, message) -> EquationFileError:
-        """An EquationFileError at the line of ``name_or_line`` (a defined name or a line number)."""
-        line = name_or_line if isinstance(name_or_line, int) else self.lines.get(name_or_line, 0)
-        return EquationFileError(f"{self.path}:{line}: {message}")
 
 
 def _unit_name(unit) -> str:
@@ -188,16 +198,19 @@ class EquationFileText:
     text: str
     params: dict       # ``#: param NAME = value  # comment``: name -> (Quantity or number, line, expression, comment)
     sections: dict     # name -> Section, in file order
+    inputs: dict = field(default_factory=dict)    # ``#: input NAME : unit``: name -> (unit, line)
+    outputs: dict = field(default_factory=dict)   # ``#: output NAME : unit``: name -> (unit, line)
 
 
 _PARAM = re.compile(r"^#:\s*param\s+([A-Za-z_]\w*)\s*=\s*([^#]+?)\s*(?:#\s*(.*))?$")
 _PARAM_VALUE = re.compile(r"^(\s*#:\s*param\s+[A-Za-z_]\w*\s*=).*$")
 _SECTION = re.compile(r"^#:\s*\[(\w+)\]\s*$")
 _EVENT = re.compile(r"^#:\s*(event|on_event)\s+(\w+)\s*=\s*(.+)$")
+_INTERFACE = re.compile(r"^#:\s*(input|output)\s+([A-Za-z_]\w*)\s*:\s*([^#]+?)\s*(?:#.*)?$")
 
 
 def read_equation_file(path, directives, missing: str = "", sections: bool = False,
-                       params: bool = False) -> EquationFileText:
+                       params: bool = False, interface: bool = False) -> EquationFileText:
     """Read an equation file of any model in the project's dialect; every error names ``path:line:``.
 
     The dialect: Brian2 equations, one per line, ``# comments``; lines starting with ``#:`` are
@@ -207,7 +220,10 @@ def read_equation_file(path, directives, missing: str = "", sections: bool = Fal
     * ``#: param NAME = value  # meaning`` -- a parameter with its unit, evaluated with Brian2's
       units only (only with ``params``);
     * ``#: event NAME = condition`` / ``#: on_event NAME = statements`` -- a custom event and its
-      statements (only with ``sections``).
+      statements (only with ``sections``);
+    * ``#: input NAME : unit`` / ``#: output NAME : unit`` -- a name the network feeds into the
+      file / reads from it, with its unit (only with ``interface``; checked against the model's
+      contract by :func:`load_compartment`).
 
     Each equation line is parsed on its own (the error names its line); a name defined twice in
     a section is an error. ``missing`` is added to the message of a missing file.
@@ -245,6 +261,20 @@ def read_equation_file(path, directives, missing: str = "", sections: bool = Fal
                     raise EquationFileError(f"{path}:{lineno}: parameter '{name}' is given twice "
                                             f"(first on line {out.params[name][1]})")
                 out.params[name] = (value, lineno, expr.strip(), comment.strip())
+                continue
+            m = _INTERFACE.match(stripped)
+            if interface and m:
+                kind, name, unit_text = m.groups()
+                table = out.inputs if kind == "input" else out.outputs
+                if name in out.inputs or name in out.outputs:
+                    first = (out.inputs.get(name) or out.outputs.get(name))[1]
+                    raise EquationFileError(f"{path}:{lineno}: '{name}' is declared twice (first on line {first})")
+                try:
+                    unit = eval(unit_text, {"__builtins__": {}}, dict(DEFAULT_UNITS))   # units only, never code
+                    get_dimensions(unit)
+                except Exception as e:
+                    raise EquationFileError(f"{path}:{lineno}: {kind} '{name}': cannot read the unit {unit_text!r} ({e})") from None
+                table[name] = (unit, lineno)
                 continue
             m = _EVENT.match(stripped)
             if sections and m:
@@ -296,7 +326,9 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
     spec = COMPARTMENTS[name]
     directory = Path(directory) if directory is not None else default_equation_dir()
     path = directory / f"{name}.eqs"
-    read = read_equation_file(path, DIRECTIVES, missing=f" (the model needs '{name}.eqs')", params=True)
+    read = read_equation_file(path, DIRECTIVES, missing=f" (the model needs '{name}.eqs')", params=True,
+                              interface=True)
+    check_interface(read, name)
     text, section = read.text, read.sections[""]
     directives, eq_lines, lines, parsed = section.directives, section.eq_lines, section.lines, section.equations
     if not parsed:
@@ -306,7 +338,9 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
     equations = Equations("\n".join(eq_lines))
     cfile = CompartmentFile(name=name, path=path, text=text, eq_text="\n".join(eq_lines),
                             equations=equations, directives={k: v[0] for k, v in directives.items()},
-                            lines=lines, user_params=_user_params(path, parsed, read.params))
+                            lines=lines, user_params=_user_params(path, parsed, read.params),
+                            inputs={k: v[0] for k, v in read.inputs.items()},
+                            outputs={k: v[0] for k, v in read.outputs.items()})
 
     # --- names the network relies on
     # (file-level problems are reported at line 1, or at the line of a near-miss name)
@@ -471,6 +505,39 @@ def _user_params(path, parsed, values) -> dict:
                                     f"'{name} : <unit> (shared, constant)' (one value for all neurons, "
                                     f"set per run)")
     return out
+
+
+def check_interface(read: EquationFileText, name: str) -> None:
+    """Check a file's ``#: input`` / ``#: output`` declarations against the contract.
+
+    The declared inputs must be exactly ``COMPARTMENTS[name].uses`` and the declared outputs
+    exactly ``COMPARTMENTS[name].provides`` (:mod:`brian_segdend.model.contract`), each with the
+    contract's unit. A wrong declaration names its own line; a missing one names the line of
+    the file's first declaration of that kind (line 1 if there is none).
+    """
+    spec = COMPARTMENTS[name]
+    where = f"COMPARTMENTS[{name!r}] in brian_segdend/model/contract.py"
+    kinds = (("input", read.inputs, spec.uses), ("output", read.outputs, spec.provides))
+    for kind, declared, expected in kinds:
+        for var, (unit, lineno) in declared.items():
+            if var not in expected:
+                listed = ", ".join(f"{k} : {_decl_unit(u)}" for k, u in expected.items()) or "none"
+                raise EquationFileError(f"{read.path}:{lineno}: '{var}' is declared as an {kind} but is not one in the "
+                                        f"contract ({where}: {kind}s {listed})")
+            if get_dimensions(unit) != get_dimensions(expected[var]):
+                raise EquationFileError(f"{read.path}:{lineno}: {kind} '{var}' is declared with unit {_decl_unit(unit)}, "
+                                        f"but the contract ({where}) expects {_decl_unit(expected[var])}")
+    for kind, declared, expected in kinds:
+        first = min((line for _, line in declared.values()), default=1)
+        for var, unit in expected.items():
+            if var not in declared:
+                raise EquationFileError(f"{read.path}:{first}: the contract ({where}) expects the declaration "
+                                        f"'#: {kind} {var} : {_decl_unit(unit)}' in this file, but it is missing")
+
+
+def _decl_unit(unit) -> str:
+    """A unit as a declaration writes it (``1``, ``ms``, ``Hz**2``, ``ms**-1``)."""
+    return "1" if get_dimensions(unit) is DIMENSIONLESS else str(unit).replace("^", "**")
 
 
 def _dim_str(dim) -> str:

@@ -75,10 +75,11 @@ def build_group(files: dict, name: str, n: int, file_names, extra_eqs: str, even
 
 
 def cutoff_statements(cfile, key: str) -> str:
-    """The truncated kernel's statements of ``cfile``'s directive ``key`` as code of a delayed
-    pathway: targets as ``_post`` names, each term applied only to spikes emitted after the
-    postsynaptic group's last test reset (``t_reset``; the spike was emitted at
-    ``t - kernel_cutoff``)."""
+    """The truncated kernel's statements of ``cfile``'s directive ``key`` as code of a delayed pathway.
+
+    Targets as ``_post`` names, each term applied only to spikes emitted after the postsynaptic
+    group's last test reset (``t_reset``; the spike was emitted at ``t - kernel_cutoff``).
+    """
     if key not in cfile.directives:
         raise EquationFileError(f"{cfile.path}:1: kernel = 'truncated' needs the directive "
                                 f"'#: {key} = ...' in this file")
@@ -153,11 +154,14 @@ class Builder:
         return g
 
     def add_test_reset(self, g):
-        """At the first step of each test example (schedule array ``reset``) with ``test_reset``
+        """Clear ``g``'s state at the first step of each test example when ``test_reset`` is on.
+
+        At the first step of each test example (schedule array ``reset``) with ``test_reset``
         on, set every state variable with a differential equation of ``g`` to 0 before the step's
         update (``start`` slot; the event is detected there too), as the original code clears
         its layers before each test image. With the truncated kernel, ``t_reset`` records the time,
-        so that the delayed cutoffs of spikes from before the reset are skipped."""
+        so that the delayed cutoffs of spikes from before the reset are skipped.
+        """
         names = [n for n, eq in g.equations.items() if eq.type == "differential equation"]
         code = [f"{n} = {n}*0" for n in names]
         if self.truncated:
@@ -184,9 +188,12 @@ def input_layer(b: Builder, name: str, n: int, stimulus: str, stop: bool = False
 
 
 def hidden_layer(b: Builder, name: str, n: int):
-    """One layer of hidden neurons: the dendrite group (basal + apical files, order 0) and the
-    soma group (soma + kernel files, order 1), linked both ways, with the plateau and learning
-    code of :mod:`brian_segdend.model.learning`. Returns (dendrites, somas)."""
+    """One layer of hidden neurons.
+
+    The dendrite group (basal + apical files, order 0) and the soma group (soma + kernel files,
+    order 1), linked both ways, with the plateau and learning code of
+    :mod:`brian_segdend.model.learning`. Returns (dendrites, somas).
+    """
     d = b.group("hidden_dend", f"{name}_dend", n, {"end_t": END_EVENTS["end_t"]}, order=0)
     s = b.group("hidden_soma", f"{name}_soma", n, END_EVENTS, order=1)
     s.V_b = b2.linked_var(d, "V_b")
@@ -201,8 +208,7 @@ def hidden_layer(b: Builder, name: str, n: int):
 
 
 def output_layer(b: Builder, n: int):
-    """The output layer: dendrites (order 0) and somas with the teaching conductances (order 1).
-    Returns (dendrites, somas)."""
+    """The output layer: dendrites (order 0) and somas with the teaching conductances (order 1). Returns (dendrites, somas)."""
     d = b.group("output_dend", "output_dend", n, {"end_t": END_EVENTS["end_t"]}, order=0)
     s = b.group("output_soma", "output_soma", n, END_EVENTS, order=1)
     s.V_b = b2.linked_var(d, "V_b")
@@ -267,8 +273,11 @@ def projection(b: Builder, name: str, src, tgt, model: str, on_pre: str, learn: 
 
 
 def kernel_cutoffs(b: Builder, groups) -> list:
-    """Truncated kernel: each spiking group's own filtered train (``kernel.eqs``) ends after
-    :data:`~brian_segdend.model.params.KERNEL_CUTOFF` too (a delayed one-to-one pathway)."""
+    """Truncated kernel.
+
+    Each spiking group's own filtered train (``kernel.eqs``) ends after
+    :data:`~brian_segdend.model.params.KERNEL_CUTOFF` too (a delayed one-to-one pathway).
+    """
     own = cutoff_statements(b.files["kernel"], "on_spike_cutoff")
     out = []
     for g in groups:

@@ -256,9 +256,12 @@ class SegDendNetwork(UsesCompiledNetwork):
     _active = None   # the network that currently owns Brian2's device (weak reference)
 
     def release(self):
-        """Drop this network's Brian2 objects, so that a new network gets the same object
-        names (and so the same generated code, and no recompile). Called automatically
-        when another network is created in the same process."""
+        """Drop this network's Brian2 objects.
+
+        A new network then gets the same object names (and so the same generated code, and no
+        recompile). Called automatically
+        when another network is created in the same process.
+        """
         for attr in ("net", "input", "dend", "soma", "out_dend", "out_soma", "W", "Y", "ta", "images",
                      "labels", "mon_out_f", "rec", "state_mon", "user_mon", "_shared_vars", "_dynamic_vars", "namespace"):
             if hasattr(self, attr):

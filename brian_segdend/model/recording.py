@@ -160,8 +160,11 @@ def _copy(value):
 
 
 class StateTrace:
-    """Recorded state variables of one group: ``t`` (with units), ``neurons``, and one attribute per
-    variable, shape ``(len(neurons), len(t))`` as ``StateMonitor`` gives them (also ``trace['V']``)."""
+    """Recorded state variables of one group.
+
+    ``t`` (with units), ``neurons``, and one attribute per variable, shape
+    ``(len(neurons), len(t))`` as ``StateMonitor`` gives them (also ``trace['V']``).
+    """
 
     def __init__(self, group, t, neurons, values: dict):
         self.group, self.t, self.neurons, self.values = group, t, neurons, values
@@ -179,8 +182,11 @@ class StateTrace:
 
 @dataclass
 class SpikeTrace:
-    """Recorded spikes of one group: times ``t`` (with units) and neuron indices ``i``, as
-    ``SpikeMonitor`` gives them; ``count`` per neuron of the group; ``neurons``: the subset or None."""
+    """Recorded spikes of one group.
+
+    Times ``t`` (with units) and neuron indices ``i``, as ``SpikeMonitor`` gives them; ``count``
+    per neuron of the group; ``neurons``: the subset or None.
+    """
 
     group: str
     t: object

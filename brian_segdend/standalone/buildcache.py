@@ -34,7 +34,7 @@ from ..training.data import default_cache_dir
 
 __all__ = ["ENV_BUILD_DIR", "BUILD_MARKER", "BuildError", "BuildWarning", "build_root", "build_lock",
            "build_standalone", "cache_report", "check_build", "clean_cache", "configure_compiler_cache",
-           "run_compiled"]
+           "run_compiled", "lock_path", "write_marker", "write_array_atomic", "touch_build"]
 
 ENV_BUILD_DIR = "BRIAN_SEGDEND_BUILD_DIR"
 
@@ -130,8 +130,10 @@ def fresh_standalone_device(directory, float_dtype=None) -> None:
 
 
 def apply_run_args_and_seed(seed_variable, fast_rng: bool = False) -> None:
-    """Apply ``run_args`` here in the generated ``main`` and re-seed the C++ random generator
-    from ``seed_variable`` (a ``(shared, constant)`` variable set through ``run_args``).
+    """Apply ``run_args`` here in the generated ``main`` and re-seed the C++ random generator.
+
+    The seed comes from ``seed_variable`` (a ``(shared, constant)`` variable set through
+    ``run_args``).
 
     Brian2's ``seed()`` is compiled into the binary, so every run of one build would draw the
     same random numbers; this makes the seed a run-time argument. Single-threaded builds only
@@ -156,7 +158,8 @@ class BuildError(RuntimeError):
     """A build folder cannot be built, or a run of it went wrong (names the folder or file)."""
 
 
-def _lock_path(build_dir) -> Path:
+def lock_path(build_dir) -> Path:
+    """The lock file of a build folder: ``<folder>.lock`` next to it (see :func:`build_lock`)."""
     build_dir = Path(build_dir)
     return build_dir.with_name(build_dir.name + ".lock")
 
@@ -170,7 +173,7 @@ def build_lock(build_dir, exclusive: bool):
     never build the same folder at the same moment. The kernel drops the lock with the
     process, so a killed holder leaves nothing stale behind.
     """
-    path = _lock_path(build_dir)
+    path = lock_path(build_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
@@ -189,9 +192,11 @@ def _sha256_file(path: Path) -> str:
 
 
 def _build_files(build_dir: Path) -> dict:
-    """Files whose damage would make the binary compute something else: the binary itself and
-    the arrays it reads at start (``static_arrays/``, except run-argument files that older
-    versions let Brian2 write there), with their sizes."""
+    """Files whose damage would make the binary compute something else.
+
+    The binary itself and the arrays it reads at start (``static_arrays/``, except run-argument
+    files that older versions let Brian2 write there), with their sizes.
+    """
     files = {"main": (build_dir / "main").stat().st_size}
     static = build_dir / "static_arrays"
     if static.is_dir():
@@ -201,7 +206,11 @@ def _build_files(build_dir: Path) -> dict:
     return files
 
 
-def _write_marker(build_dir: Path) -> None:
+def write_marker(build_dir: Path) -> None:
+    """Write :data:`BUILD_MARKER` (sizes of the build's files, SHA-256 of ``main``) atomically.
+
+    From then on :func:`check_build` treats the folder as complete.
+    """
     info = {"files": _build_files(build_dir), "main_sha256": _sha256_file(build_dir / "main")}
     tmp = build_dir / (BUILD_MARKER + f".tmp{os.getpid()}")
     with open(tmp, "w") as f:
@@ -240,8 +249,11 @@ def check_build(build_dir, full: bool = False) -> str | None:
 
 
 def _remove_stale_run_files(build_dir: Path) -> None:
-    """Remove run inputs and result folders left by processes that no longer exist, and the
-    ``init_*`` argument files older versions let Brian2 write into ``static_arrays``."""
+    """Remove what runs of dead processes and older versions left in a build folder.
+
+    That is: run inputs and result folders of processes that no longer exist, and the
+    ``init_*`` argument files older versions let Brian2 write into ``static_arrays``.
+    """
     def dead(pid_text):
         try:
             os.kill(int(pid_text), 0)
@@ -319,8 +331,8 @@ def build_standalone(build_dir, log=None) -> float:
         _run_make(build_dir, _jobs())
         if not (build_dir / "main").is_file() or (build_dir / "main").stat().st_size == 0:
             raise compile_error(build_dir, RuntimeError("no binary after make"))
-        _write_marker(build_dir)
-        _touch(build_dir)
+        write_marker(build_dir)
+        touch_build(build_dir)
     took = time.perf_counter() - t0
     if fresh and log is not None:
         log(f"compiled {build_dir.name} in {took:.0f} s")
@@ -351,7 +363,11 @@ def _capture_stderr(path: Path):
         os.close(fd)
 
 
-def _write_array_atomic(path: Path, arr) -> None:
+def write_array_atomic(path: Path, arr) -> None:
+    """Write ``arr``'s raw bytes to ``path`` through ``<path>.part`` (never through a planted link.
+
+    A short write is a :class:`BuildError`), then rename it into place.
+    """
     tmp = path.with_name(path.name + ".part")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
     with os.fdopen(fd, "wb") as f:
@@ -395,7 +411,7 @@ def run_compiled(build_dir, run_args: dict) -> float:
     _RESULT_DIRS.add(str(build_dir / results))
     t0 = time.perf_counter()
     with build_lock(build_dir, exclusive=False):
-        _touch(build_dir)
+        touch_build(build_dir)
         problem = check_build(build_dir)
         if problem is not None:
             raise BuildError(f"build folder {build_dir} is damaged ({problem}); it is rebuilt the next "
@@ -411,7 +427,7 @@ def run_compiled(build_dir, run_args: dict) -> float:
                 else:
                     raise TypeError(f"run_args keys must be variables or TimedArrays, got {type(key).__name__}")
                 if fname:
-                    _write_array_atomic(inputs / fname, arr)
+                    write_array_atomic(inputs / fname, arr)
                     string_value = str(rel / fname)
                 args.append(f"{name}={string_value}")
             err_path = inputs / "stderr.txt"
@@ -448,7 +464,7 @@ def _folder_size(path: Path) -> int:
 
 def _last_used(folder: Path) -> float:
     """When a build folder was last built or run (the mtime of its lock file, touched by both)."""
-    for p in (_lock_path(folder), folder / BUILD_MARKER, folder):
+    for p in (lock_path(folder), folder / BUILD_MARKER, folder):
         try:
             return p.stat().st_mtime
         except OSError:
@@ -482,7 +498,7 @@ def clean_cache(root=None, older_than_days: float | None = None, log=print) -> i
         d = Path(entry["path"])
         if older_than_days is not None and now - entry["last_used"] < older_than_days * 86400:
             continue
-        fd = os.open(_lock_path(d), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        fd = os.open(lock_path(d), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -490,7 +506,7 @@ def clean_cache(root=None, older_than_days: float | None = None, log=print) -> i
                 log(f"skipped {d.name} (in use)")
                 continue
             shutil.rmtree(d, ignore_errors=True)
-            _lock_path(d).unlink(missing_ok=True)
+            lock_path(d).unlink(missing_ok=True)
             freed += entry["bytes"]
             log(f"removed {d.name} ({entry['bytes'] / 1e6:.1f} MB)")
         finally:
@@ -498,8 +514,9 @@ def clean_cache(root=None, older_than_days: float | None = None, log=print) -> i
     return freed
 
 
-def _touch(build_dir: Path) -> None:
+def touch_build(build_dir: Path) -> None:
+    """Mark a build folder as just used (the time stamp of its lock file, which :func:`clean_cache` reads); errors are ignored."""
     try:
-        os.utime(_lock_path(build_dir))
+        os.utime(lock_path(build_dir))
     except OSError:
         pass

@@ -41,8 +41,9 @@ def build_hash(payload: dict) -> str:
 
 
 def stop_function(name: str = "stop_simulation", stateless: bool = True) -> b2.Function:
-    """``name(flag)``: in C++, ends the current compiled run after this step when flag > 0.5
-    (Brian2's ``Network::_globally_stopped``); returns ``flag``. A no-op in runtime mode.
+    """``name(flag)``: in C++, ends the current compiled run after this step when flag > 0.5 (Brian2's ``Network::_globally_stopped``).
+
+    Returns ``flag``. A no-op in runtime mode.
 
     ``stateless=False`` keeps Brian2 from treating the call as a pure function of its argument.
     """
@@ -115,8 +116,10 @@ class CompiledNetwork:
         self.built = True
 
     def check_size(self, obj, name: str, value) -> None:
-        """Raise ValueError if ``value`` does not fit the variable ``obj.name``
-        (one value for a shared variable, or as many as the object has elements)."""
+        """Raise ValueError if ``value`` does not fit the variable ``obj.name``.
+
+        A shared variable takes one value, any other as many as the object has elements.
+        """
         size = np.size(value)
         if size == 1:
             return
@@ -157,8 +160,10 @@ class CompiledNetwork:
 
 
 class UsesCompiledNetwork:
-    """Mixin for a model that keeps its :class:`CompiledNetwork` in ``self.compiled``: the build's
-    hash, folder and timings as the model's own attributes."""
+    """Mixin for a model that keeps its :class:`CompiledNetwork` in ``self.compiled``.
+
+    The build's hash, folder and timings as the model's own attributes.
+    """
 
     @property
     def build_hash(self) -> str:

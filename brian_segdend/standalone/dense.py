@@ -108,7 +108,8 @@ def learning_plan(code: str, synapse_model: str, pre_group, post_group, namespac
     """(row factor, column factor) if ``code`` is ``w -= r * q`` as described in the module doc; else None.
 
     ``synapse_model`` is the Synapses model string (its ``(shared, constant)`` parameters may
-    appear in ``r``)."""
+    appear in ``r``).
+    """
     eqs = b2.Equations(synapse_model)
     shared = {name for name, eq in eqs.items() if {"shared", "constant"} <= set(eq.flags)}
     st = _single_statement(code)
@@ -194,8 +195,11 @@ def _event_loop(group, event: str, body: str) -> str:
 
 
 def make_delivery_function(fname: str, synapses, pre_group, post_group, plan):
-    """A Brian2 Function ``fname(t)``: for each presynaptic spike of this step, add the
-    spiking neuron's row of weights (times the factor) to the target variable."""
+    """A Brian2 Function ``fname(t)``.
+
+    For each presynaptic spike of this step, add the spiking neuron's row of weights (times the
+    factor) to the target variable.
+    """
     target, factor = plan
     tvar = post_group.variables[target]
     n_post = len(post_group)
@@ -224,8 +228,7 @@ double {fname}(const double _t) {{
 
 
 def make_learning_function(fname: str, synapses, pre_group, post_group, plan, namespace: dict, event: str):
-    """A Brian2 Function ``fname(t)``: for each presynaptic neuron with ``event`` in this step,
-    apply the update to its row of weights."""
+    """A Brian2 Function ``fname(t)``: for each presynaptic neuron with ``event`` in this step, apply the update to its row of weights."""
     row, col = plan
     n_post = len(post_group)
     # row = (shared and constant factors) * (presynaptic factors); the kernel computes

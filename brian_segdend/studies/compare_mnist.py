@@ -185,9 +185,9 @@ def write_markdown(result, path: Path) -> None:
 
 def plot(result, path: Path) -> None:
     """Test error against training examples and training wall time, written to ``path``."""
-    import matplotlib  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    import matplotlib  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
     for _key, m in result["models"].items():
         runs = m.get("runs", [])
@@ -198,7 +198,7 @@ def plot(result, path: Path) -> None:
         wall = [r["train_wall_s"] for r in runs]
         ax1.plot(n, err, "o-", label=m["label"])
         ax2.plot(wall, err, "o-", label=m["label"])
-    from matplotlib.ticker import NullFormatter, ScalarFormatter  # lazy: matplotlib is imported only when a figure is drawn
+    from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn)
     ax1.set(xscale="log", xlabel="training examples", ylabel="test error (%)")
     ax2.set(xscale="log", xlabel="training wall time (s, excluding compilation)", ylabel="test error (%)")
     for ax in (ax1, ax2):

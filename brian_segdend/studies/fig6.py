@@ -29,6 +29,7 @@ Claims checked (printed with PASS/FAIL and the numbers)
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import time
@@ -201,11 +202,11 @@ def check_claims(arch: dict) -> list[dict]:
 
 
 def plot(arch: dict, path, quick_names=None):
-    import matplotlib  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    import matplotlib  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
 
-    from ..plotting import plot_error_bands  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    from ..plotting import plot_error_bands  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     series, marks = {}, {}
     for name, a in arch.items():
         if not a["mean_percent"]:
@@ -315,7 +316,6 @@ def paper_main(argv=None) -> int:
     """``python -m brian_segdend paper <figure> [options]``: the paper's experiments (fig6, fig8, fig9, summary)."""
     def lazy(module):
         def run(options):
-            import importlib
             return importlib.import_module(f"brian_segdend.studies.{module}").main(options)
         return run
     figures = {"fig6": main, "fig8": lazy("fig8"), "fig9": lazy("fig9"), "summary": lazy("paper_summary")}

@@ -112,9 +112,9 @@ def check_claims(entries: dict, paper_config: bool) -> list[dict]:
 
 
 def plot(entries: dict, path, title_note=""):
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 (start-up cost: matplotlib is imported only when a figure is drawn)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (start-up cost: matplotlib is imported only when a figure is drawn)
     marks = {n: (S.PAPER_EPOCHS, v) for n, v in PAPER_ERROR.items()}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     S.plot_variant_curves(axes[0], {n: entries.get(n) for n in ("random", "sparse", "sparse_noscale")},
@@ -133,7 +133,7 @@ def main(argv=None) -> int:
     ap = parser()
     ap.add_argument("--variants", default=",".join(VARIANTS), help=f"which feedback variants (default all: "
                     f"{','.join(VARIANTS)})")
-    from ..training.options import nonneg_float
+    from ..training.options import nonneg_float  # noqa: PLC0415 (start-up cost: matplotlib is imported only when a figure is drawn)
     ap.add_argument("--feedback-noise", type=nonneg_float,
                     help="symmetric_noise: sd of the fixed noise added to W1^T, as a fraction of the recipe's "
                          "feedback sd (default: the library's feedback_noise, 0.05)")

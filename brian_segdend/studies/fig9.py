@@ -102,9 +102,9 @@ def check_claims(entries: dict) -> list[dict]:
 
 
 def plot(entries: dict, path, note=""):
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 (start-up cost: matplotlib is imported only when a figure is drawn)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (start-up cost: matplotlib is imported only when a figure is drawn)
     fig, ax = plt.subplots(figsize=(6.5, 4.2), constrained_layout=True)
     marks = {variant_name(0.0): (S.PAPER_EPOCHS, PAPER_G0_ERROR)}
     colors = {variant_name(0.0): "0.35", variant_name(0.05): "tab:red", variant_name(0.6): "tab:blue"}

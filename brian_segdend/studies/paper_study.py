@@ -23,6 +23,7 @@ import platform
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -54,9 +55,9 @@ def _seed_list(text):
 
 def study_parser(prog: str, description: str, paper_hidden, quick: dict, varied: str, seeds="1,2,3"):
     """The options of a study; ``varied`` (a train option's dest) is the study's own axis, not passed through."""
-    from ..cli import train_parser
-    from ..training.options import OneLineParser, int_list, positive_int
-    from .sweep import add_engine_options
+    from ..cli import train_parser  # noqa: PLC0415 (start-up cost: Brian2 only when a study runs)
+    from ..training.options import OneLineParser, int_list, positive_int  # noqa: PLC0415 (start-up cost: Brian2 only when a study runs)
+    from .sweep import add_engine_options  # noqa: PLC0415 (start-up cost: Brian2 only when a study runs)
     ap = OneLineParser(prog=prog, description=description)
     ap.add_argument("--out", help="output folder (default results/<figure>)")
     ap.add_argument("--epochs", type=positive_int, default=PAPER_EPOCHS, help="epochs (default 60)")
@@ -121,8 +122,8 @@ def make_points(args, out: Path, variants: dict, source: str):
     ``variants``: folder name -> model parameters of that variant (over the passed-through ones).
     Every configuration is checked before anything runs.
     """
-    from ..training.train import TrainConfig
-    from .sweep import SweepPoint
+    from ..training.train import TrainConfig  # noqa: PLC0415 (start-up cost: Brian2 only when a study runs)
+    from .sweep import SweepPoint  # noqa: PLC0415 (start-up cost: Brian2 only when a study runs)
     direct, model = train_overrides(args)
     pts = []
     for name, vmodel in variants.items():
@@ -146,7 +147,7 @@ def _images_trained(folder: Path, status: str, epochs_done: int, config: dict | 
     """Training images seen so far (from the checkpoint of an unfinished run)."""
     if status == "finished" and config:
         return int(config.get("train_size", 0)) * int(config.get("epochs", epochs_done))
-    from ..training.train import CheckpointError, load_checkpoint
+    from ..training.train import CheckpointError, load_checkpoint  # noqa: PLC0415 (start-up cost: Brian2 only when a study runs)
     for name in ("checkpoint.npz", "checkpoint.prev.npz"):
         p = folder / name
         if p.exists():
@@ -164,7 +165,7 @@ def collect_variants(folder, names) -> dict:
     The mean and SEM (sample sd / sqrt(n)) are over the seeds with at least one finished epoch,
     for the epochs every one of them reached (``epochs_reached``).
     """
-    from .sweep import read_run
+    from .sweep import read_run  # noqa: PLC0415 (start-up cost: Brian2 only when a study runs)
     folder = Path(folder)
     out = {}
     for name in names:
@@ -242,8 +243,10 @@ def paired_difference(a: dict, b: dict, epoch: int | None = None) -> dict | None
 
 
 def significantly_positive(pd: dict) -> bool:
-    """One-sided paired t-test at 5%: mean difference > 0 and t above the critical value (>= 2 seeds);
-    equal positive differences on every seed (sem 0) count as significant."""
+    """One-sided paired t-test at 5%: mean difference > 0 and t above the critical value (>= 2 seeds).
+
+    Equal positive differences on every seed (sem 0) count as significant.
+    """
     if pd is None or len(pd["seeds"]) < 2 or pd["mean"] <= 0:
         return False
     return pd["t"] is None or pd["t"] > pd["t_crit"]
@@ -274,7 +277,6 @@ def _git_commit() -> dict:
 
 def provenance(argv, prog: str) -> dict:
     """Command line, git commit (if the package is in a git checkout), package versions, host, time."""
-    from importlib import metadata
     versions = {"python": platform.python_version()}
     for pkg in ("brian2", "numpy", "distributed", "dask", "matplotlib", "brian-segdend"):
         try:
@@ -301,7 +303,7 @@ def plot_variant_curves(ax, entries: dict, labels: dict, marks: dict | None = No
     ``marks``: name -> (epoch, percent), the paper's values: open stars at that epoch when the
     curves get within 10 epochs of it, else dotted horizontal lines (so they show on short runs).
     """
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415 (start-up cost: Brian2 only when a study runs)
     entries = {n: a for n, a in entries.items() if a and a["mean_percent"]}
     n_max = max((a["epochs_reached"] for a in entries.values()), default=1)
     far = bool(marks) and n_max < max(ep for ep, _ in marks.values()) - 10
@@ -337,8 +339,10 @@ def plot_variant_curves(ax, entries: dict, labels: dict, marks: dict | None = No
 
 
 def scale(entries: dict, paper_network: str) -> tuple[list, bool | None]:
-    """(networks of the collected runs, whether every run is at the paper's scale: its network, all 60,000
-    training and 10,000 test images; None where a run's configuration is unknown, e.g. unfinished)."""
+    """(networks of the collected runs, whether every run is at the paper's scale: its network, all 60,000 training and 10,000 test images.
+
+    None where a run's configuration is unknown, e.g. unfinished).
+    """
     runs = [r for e in entries.values() for r in e["seeds"].values()]
     nets = sorted({str(r["network"]) for r in runs if r.get("network")})
     if not runs or any(r.get("network") is None for r in runs):
@@ -401,8 +405,8 @@ def run_study(args, variants: dict, source: str) -> tuple[Path, dict]:
 
     Returns (folder to collect, the configuration part of the JSON).
     """
-    from ..training.train import TrainConfig
-    from .sweep import engine_from_args, run_points
+    from ..training.train import TrainConfig  # noqa: PLC0415 (start-up cost: Brian2 only when a study runs)
+    from .sweep import engine_from_args, run_points  # noqa: PLC0415 (start-up cost: Brian2 only when a study runs)
     if args.from_runs:
         out = Path(args.from_runs)
         if not out.is_dir():

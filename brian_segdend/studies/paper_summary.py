@@ -130,8 +130,8 @@ def markdown(rows: list[dict]) -> str:
 
 def main(argv=None) -> int:
     """``python -m brian_segdend paper summary --out DIR``."""
-    from ..model.params import ParameterError
-    from ..training.options import OneLineParser
+    from ..model.params import ParameterError  # noqa: PLC0415 (start-up cost: imported only when the command runs)
+    from ..training.options import OneLineParser  # noqa: PLC0415 (start-up cost: imported only when the command runs)
     ap = OneLineParser(prog="python -m brian_segdend paper summary",
                        description="Collect fig6b.json, fig8.json, fig9.json and fig10.json found under --out "
                                    "into one table of the paper's claims; writes summary.json and summary.md there.")

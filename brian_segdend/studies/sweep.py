@@ -76,7 +76,16 @@ from ..model.equations import EquationFileError
 from ..model.params import DEFAULT_RATES, RATE_PRESETS, ModelParams, ParameterError, default_learning_rates
 from ..standalone.buildcache import ENV_BUILD_DIR
 from ..training.data import DataError, load_mnist
-from ..training.train import CheckpointError, RunLockedError, TrainConfig, TrainingError, load_checkpoint, load_config_file, train_run
+from ..training.train import (
+    CheckpointError,
+    RunLockedError,
+    TrainConfig,
+    TrainingError,
+    format_duration,
+    load_checkpoint,
+    load_config_file,
+    train_run,
+)
 
 __all__ = ["SweepPoint", "Engine", "parse_grid_option", "expand_points", "read_run", "aggregate",
            "run_points", "run_sweep", "run_task", "paper_grid_axes", "main"]
@@ -417,7 +426,7 @@ class Engine:
 
     def start(self, log=print):
         """(client, cluster or None) ready for tasks."""
-        from distributed import Client  # lazy: Dask is needed only when a sweep runs (optional SLURM extra; start-up cost)
+        from distributed import Client  # noqa: PLC0415 (lazy: Dask is needed only when a sweep runs; optional SLURM extra; start-up cost)
         if self.scheduler:
             try:
                 client = Client(self.scheduler, timeout="30s")
@@ -428,7 +437,7 @@ class Engine:
             cluster = _slurm_cluster(self.slurm_options, self.dashboard)
             cluster.scale(jobs=self.workers or 1)
             return Client(cluster), cluster
-        from distributed import LocalCluster  # lazy: Dask is needed only when a sweep runs (optional SLURM extra; start-up cost)
+        from distributed import LocalCluster  # noqa: PLC0415 (lazy: Dask is needed only when a sweep runs; optional SLURM extra; start-up cost)
         n = self.workers or _cores()
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=self.dashboard,
                                env={"OMP_NUM_THREADS": "1"}, silence_logs=40,
@@ -442,7 +451,7 @@ def _cores() -> int:
 
 def _slurm_cluster(opts: dict, dashboard: str):
     try:
-        from dask_jobqueue import SLURMCluster  # lazy: Dask is needed only when a sweep runs (optional SLURM extra; start-up cost)
+        from dask_jobqueue import SLURMCluster  # noqa: PLC0415 (lazy: Dask is needed only when a sweep runs; optional SLURM extra; start-up cost)
     except ImportError:
         raise ParameterError("--slurm needs dask-jobqueue: pip install 'brian-segdend[slurm]' "
                              "(dask-jobqueue==0.9.0)") from None
@@ -499,11 +508,6 @@ def engine_from_args(args) -> Engine:
 
 
 # -------------------------------------------------------------------------- running
-def _fmt_time(s: float) -> str:
-    from ..training.train import _fmt_time as f  # lazy: a local alias
-    return f(s)
-
-
 def _param_text(params: dict) -> str:
     return ", ".join(f"{k}={_fmt_value(v)}" for k, v in params.items()) or "base"
 
@@ -544,7 +548,7 @@ def run_points(points: list[SweepPoint], engine: Engine, resume: bool = False, l
 
 
 def _run_on_dask(todo, engine: Engine, summaries: dict, log):
-    from distributed import as_completed  # lazy: Dask is needed only when a sweep runs (optional SLURM extra; start-up cost)
+    from distributed import as_completed  # noqa: PLC0415 (lazy: Dask is needed only when a sweep runs; optional SLURM extra; start-up cost)
     client = cluster = None
     t_start = time.perf_counter()
     futures = []
@@ -578,7 +582,7 @@ def _run_on_dask(todo, engine: Engine, summaries: dict, log):
             log(f"[{done}/{len(todo)}] {_param_text(p.params)}, seed {p.seed}: {state}, "
                 f"{'?' if wall is None else f'{wall:.1f} s'}")
             eta = elapsed / done * (len(todo) - done)
-            log(f"progress: {done}/{len(todo)} runs done, {_fmt_time(elapsed)} elapsed, ETA {_fmt_time(eta)}")
+            log(f"progress: {done}/{len(todo)} runs done, {format_duration(elapsed)} elapsed, ETA {format_duration(eta)}")
     except KeyboardInterrupt:
         log("interrupted: stopping the tasks (finished runs are kept, unfinished ones keep their checkpoints; "
             "run again with --resume)")
@@ -635,11 +639,11 @@ def _atomic_write(path: Path, text: str):
 
 
 def _plot_curves(aggregates, path):
-    import matplotlib  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    import matplotlib  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
 
-    from ..plotting import plot_error_bands  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    from ..plotting import plot_error_bands  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
     series = {}
     for a in aggregates:
@@ -655,9 +659,9 @@ def _plot_curves(aggregates, path):
 
 
 def _plot_heatmap(aggregates, varied, path):
-    import matplotlib  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    import matplotlib  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     xk, yk = varied[1], varied[0]
     xs = sorted({_fmt_value(a["params"].get(xk)) for a in aggregates}, key=_sort_key)
     ys = sorted({_fmt_value(a["params"].get(yk)) for a in aggregates}, key=_sort_key)
@@ -709,7 +713,7 @@ def run_sweep(points: list[SweepPoint], out, engine: Engine, resume: bool = Fals
         sem = best["final_test_error_sem"]
         log(f"best: {_param_text(best['params'])}: final test error {100 * best['final_test_error_mean']:.2f}%"
             + (f" ± {100 * sem:.2f}" if sem is not None else "") + f" over {best['n_finished']} seed(s)")
-    log(f"{len(runs) - len(failed)} of {len(runs)} run(s) finished in {_fmt_time(meta['wall_s'])}; "
+    log(f"{len(runs) - len(failed)} of {len(runs)} run(s) finished in {format_duration(meta['wall_s'])}; "
         f"results in {Path(out) / 'sweep.json'}")
     return doc
 

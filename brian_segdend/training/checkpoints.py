@@ -16,7 +16,7 @@ import numpy as np
 from .errors import CheckpointError
 from .safeio import atomic_open, remove_file
 
-__all__ = ["save_checkpoint", "load_checkpoint", "state_arrays"]
+__all__ = ["save_checkpoint", "load_checkpoint", "state_arrays", "state_from_arrays"]
 
 
 def state_arrays(state: dict) -> dict:
@@ -30,7 +30,8 @@ def state_arrays(state: dict) -> dict:
     return arrays
 
 
-def _state_from_arrays(arrays: dict) -> dict:
+def state_from_arrays(arrays: dict) -> dict:
+    """The inverse of :func:`state_arrays`: ``{"W": [...], "b": [...], "Y": [...], "dynamic": {...}}``."""
     state = {"W": [], "b": [], "Y": [], "dynamic": {}}
     for key in ("W", "b", "Y"):
         k = 0
@@ -71,9 +72,12 @@ def save_checkpoint(path, state: dict, meta: dict):
 
 
 def _keep_previous(path: Path, prev: Path):
-    """Make ``prev`` the current ``path`` while ``path`` stays in place (a hard link, renamed
-    onto ``prev``), so that a checkpoint exists at every moment; a file system without hard
-    links gets a rename (``path`` is then missing until the new one is renamed in)."""
+    """Make ``prev`` the current ``path`` while ``path`` stays in place.
+
+    A hard link is renamed onto ``prev``, so that a checkpoint exists at every moment; a file
+    system without hard links gets a rename (``path`` is then missing until the new one is
+    renamed in).
+    """
     tmp = prev.with_name(prev.name + ".tmp")
     remove_file(tmp)
     try:
@@ -100,4 +104,4 @@ def load_checkpoint(path) -> tuple[dict, dict]:
     expected = arrays.pop("__sha256__").tobytes().decode("ascii", "replace")
     if _digest(arrays, meta_s) != expected:
         raise CheckpointError(f"{path}: checkpoint checksum does not match its contents (file damaged)")
-    return _state_from_arrays(arrays), json.loads(meta_s)
+    return state_from_arrays(arrays), json.loads(meta_s)

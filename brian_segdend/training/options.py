@@ -99,8 +99,10 @@ def float_list(text: str) -> tuple:
 
 
 def set_pair(text: str) -> tuple:
-    """``NAME=VALUE`` of ``--set`` as ``(name, value text)``; the value's units are checked later,
-    against the parameter's declaration in the equation files."""
+    """``NAME=VALUE`` of ``--set`` as ``(name, value text)``.
+
+    The value's units are checked later, against the parameter's declaration in the equation files.
+    """
     name, sep, value = str(text).partition("=")
     name, value = name.strip(), value.strip()
     if not sep or not name.isidentifier() or not value:

@@ -138,9 +138,12 @@ class SimulationResult:
 
 
 def simulation_steps(params: ModelParams) -> tuple[int, int, int]:
-    """``(phase, test, chunk)`` steps of :func:`simulate`: each training phase lasts ``phase_min``
-    (the protocol's fixed part; the Wald-distributed extra is left out so that the phases are the
-    same in every call), a test presentation ``test_duration``, and the compiled chunk holds either."""
+    """``(phase, test, chunk)`` steps of :func:`simulate`.
+
+    Each training phase lasts ``phase_min`` (the protocol's fixed part; the Wald-distributed extra
+    is left out so that the phases are the same in every call), a test presentation
+    ``test_duration``, and the compiled chunk holds either.
+    """
     phase = params.steps("phase_min")
     test = params.steps("test_duration")
     return phase, test, max(2 * phase, test)

@@ -46,7 +46,7 @@ from ..model.network import SegDendNetwork, initial_weights
 from ..model.params import ModelParams, ParameterError, is_integer, is_number, layer_sizes_tuple
 from ..model.quantities import format_quantity
 from ..model.schedule import pack_chunk, phase_lengths
-from .checkpoints import _state_from_arrays, load_checkpoint, save_checkpoint, state_arrays
+from .checkpoints import load_checkpoint, save_checkpoint, state_arrays, state_from_arrays
 from .data import load_mnist, subset, subset_indices
 from .errors import CheckpointError, DivergenceError, RunLockedError, TrainingError
 from .lock import RunLock
@@ -56,7 +56,8 @@ from .safeio import atomic_open, atomic_write_text, open_nofollow, remove_file, 
 __all__ = ["TrainConfig", "TrainingError", "CheckpointError", "RunLockedError", "DivergenceError",
            "train_run", "check_output_folder", "load_config_file", "classify", "save_checkpoint", "load_checkpoint",
            "seed_for", "config_key", "load_weights", "evaluate", "provenance", "check_provenance",
-           "check_resume_config", "config_differences", "data_digest", "effective_params"]
+           "check_resume_config", "config_differences", "data_digest", "effective_params", "write_results_text",
+           "write_weights", "format_duration", "save_learning_curve"]
 
 
 # -------------------------------------------------------------------------- configuration
@@ -324,7 +325,8 @@ def _check_finite(state: dict, limit: float, where: str):
             raise DivergenceError(f"state variable {name} became NaN/inf {where}")
 
 
-def _fmt_time(s: float) -> str:
+def format_duration(s: float) -> str:
+    """A duration in seconds as ``12m05s`` or ``3h07m05s``."""
     s = max(0, int(s))
     return f"{s // 3600}h{(s % 3600) // 60:02d}m{s % 60:02d}s" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
@@ -524,7 +526,7 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks, reus
             rate = meta["examples_trained"] / max(meta["train_wall_s"], 1e-9)
             left = (config.epochs - e) * config.train_size - meta["position"]
             log(f"epoch {e + 1}/{config.epochs}: {meta['position']}/{config.train_size} examples, "
-                f"{sch.n_examples / wall:.0f} ex/s, ETA {_fmt_time(left / rate)}, "
+                f"{sch.n_examples / wall:.0f} ex/s, ETA {format_duration(left / rate)}, "
                 f"running training error {meta['train_wrong'] / meta['train_seen']:.4f}"
                 + (f", monitor test error {point['monitor_error']:.4f} ({len(mon_y)} images)"
                    if mon_x is not None else ""))
@@ -555,9 +557,9 @@ def _train_locked(config, out, resume, force, log, data, stop_after_chunks, reus
         "provenance": prov,
         "finished": True,
     }
-    _write_weights(out / "weights.npz", state, {"config": cfg_dict, "provenance": _meta_provenance(prov)})
-    _atomic_write_text(results_path, json.dumps(results, indent=2))
-    _save_learning_curve(results, out / "learning_curve.png")
+    write_weights(out / "weights.npz", state, {"config": cfg_dict, "provenance": _meta_provenance(prov)})
+    write_results_text(results_path, json.dumps(results, indent=2))
+    save_learning_curve(results, out / "learning_curve.png")
     log(f"results in {out}")
     return results
 
@@ -599,9 +601,11 @@ def config_key(cfg_dict: dict, legacy: bool = False) -> str:
 
 
 def check_resume_config(meta: dict, cfg_dict: dict, ckpt) -> None:
-    """Raise :class:`CheckpointError` naming each differing entry (both values) if the checkpoint
-    was written by another configuration. Checkpoints written before the key left out ``epochs``
-    are recognised for any epoch count (so they can be extended too)."""
+    """Raise :class:`CheckpointError` naming each differing entry (both values) if the checkpoint was written by another configuration.
+
+    Checkpoints written before the key left out ``epochs`` are recognised for any epoch count
+    (so they can be extended too).
+    """
     if meta.get("config_key") == config_key(cfg_dict):
         return
     if "config" not in meta:      # an older checkpoint: its key counted epochs
@@ -618,8 +622,10 @@ def check_resume_config(meta: dict, cfg_dict: dict, ckpt) -> None:
 
 
 def config_differences(stored: dict, now: dict, prefix: str = "") -> list:
-    """``(key, stored value, current value)`` for every entry that differs (nested dicts
-    flattened as ``effective_model.g_a``), ignoring :data:`_RESUME_FREE`."""
+    """``(key, stored value, current value)`` for every entry that differs.
+
+    Nested dicts are flattened as ``effective_model.g_a``; :data:`_RESUME_FREE` is ignored.
+    """
     out = []
     for k in sorted(set(stored) | set(now)):
         if not prefix and k in _RESUME_FREE:
@@ -675,8 +681,11 @@ def _git_commit() -> str | None:
 
 
 def provenance(net, data, config) -> dict:
-    """Where a run's numbers come from: equation files (path, SHA-256, text), data (source,
-    SHA-256), the compiled build, package versions, git commit, command line and seed."""
+    """Where a run's numbers come from.
+
+    Equation files (path, SHA-256, text), data (source, SHA-256), the compiled build, package
+    versions, git commit, command line and seed.
+    """
     return {
         "equation_files": {name: {"path": str(f.path), "sha256": hashlib.sha256(f.text.encode()).hexdigest(),
                                   "text": f.text} for name, f in sorted(net.files.items())},
@@ -763,8 +772,9 @@ def evaluate(weights, test_size: int | None = None, seed: int | None = None, dat
 
 
 def effective_params(config: TrainConfig) -> ModelParams:
-    """The run's ModelParams with the value of every parameter declared in the equation files
-    (``config.model['user_params']`` over the files' ``#: param`` defaults).
+    """The run's ModelParams with the value of every parameter declared in the equation files.
+
+    ``config.model['user_params']`` over the files' ``#: param`` defaults.
 
     Raises EquationFileError (``file:line``) for a broken equation file or a declared parameter
     without a value, ParameterError for an undeclared name or a value with the wrong units.
@@ -775,15 +785,19 @@ def effective_params(config: TrainConfig) -> ModelParams:
     return params.replace(user_params=values)
 
 
-def _atomic_write_text(path: Path, text: str):
+def write_results_text(path: Path, text: str):
+    """Write a run's text output (``results.json``) atomically through ``<path>.tmp``."""
     atomic_write_text(path, text, tmp=path.with_suffix(path.suffix + ".tmp"))
 
 
-def _write_weights(path: Path, state: dict, meta: dict | None = None):
-    """``weights.npz``: W0.., b0.., Y0.., the network's dynamic state at the end of training
+def write_weights(path: Path, state: dict, meta: dict | None = None):
+    """``weights.npz``.
+
+    W0.., b0.., Y0.., the network's dynamic state at the end of training
     (``dyn:<group>.<variable>``, so that an evaluation reproduces the final test exactly) and,
     under ``__meta__``, the run's configuration and provenance as JSON (uint8 bytes;
-    :func:`load_weights` reads all of it)."""
+    :func:`load_weights` reads all of it).
+    """
     arrays = dict(state_arrays(state))       # with the dynamic state: evaluation continues from it
     if meta is not None:
         arrays["__meta__"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)
@@ -792,8 +806,11 @@ def _write_weights(path: Path, state: dict, meta: dict | None = None):
 
 
 def load_weights(path) -> tuple[dict, dict]:
-    """Read ``weights.npz``: ``({"W": [...], "b": [...], "Y": [...]}, meta)``; ``meta`` holds the
-    run's ``config`` and ``provenance`` (empty for files written before they were recorded)."""
+    """Read ``weights.npz``: ``({"W": [...], "b": [...], "Y": [...]}, meta)``.
+
+    ``meta`` holds the run's ``config`` and ``provenance`` (empty for files written before they
+    were recorded).
+    """
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -808,18 +825,19 @@ def load_weights(path) -> tuple[dict, dict]:
             meta = json.loads(arrays.pop("__meta__").tobytes().decode("utf-8"))
         except ValueError:
             raise TrainingError(f"{path}: weights file metadata is damaged") from None
-    state = _state_from_arrays(arrays)
+    state = state_from_arrays(arrays)
     if not state["W"]:
         raise TrainingError(f"{path}: no weight matrices W0, W1, ... in this file")
     return state, meta
 
 
-def _save_learning_curve(results: dict, path: Path):
-    import matplotlib  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+def save_learning_curve(results: dict, path: Path):
+    """Draw ``learning_curve.png`` (test error per epoch) from a run's results."""
+    import matplotlib  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
 
-    from ..plotting import plot_learning_curve  # lazy: matplotlib is imported only when a figure is drawn (start-up cost)
+    from ..plotting import plot_learning_curve  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     fig, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
     plot_learning_curve(ax, results)
     try:
