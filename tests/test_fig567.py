@@ -7,7 +7,9 @@ import json
 
 import numpy as np
 import pytest
+from brian2 import ms
 
+from brian_segdend.model import credit
 from brian_segdend.model.network import initial_weights
 from brian_segdend.model.params import ModelParams
 from brian_segdend.studies import fig5, fig6c, fig7, paper_summary
@@ -75,3 +77,16 @@ def test_fig5_fig7_quick(tmp_path):
     figures = {r["figure"] for r in rows}
     assert {"5 (quick)", "7 (quick)"} <= figures, figures
     assert len(sources) == 2
+
+
+def test_theorem1_eigenvalue():
+    p = ModelParams(hidden=(3,))
+    rng = np.random.default_rng(0)
+    V1, a = rng.normal(size=2), rng.uniform(0.1, 0.9, 3)
+    W1, Y = rng.normal(size=(2, 3)), rng.normal(size=(3, 2))
+    assert credit.theorem1_eigenvalue(V1, a, np.zeros((2, 3)), Y, p) == pytest.approx(1.0)
+    phi_max = float(p.phi_max * ms)
+    k_d = float(p.g_d / (p.g_l + p.g_d))
+    s = 1 / (1 + np.exp(-V1))
+    M = np.eye(2) - np.diag(k_d * phi_max * s * (1 - s)) @ W1 @ np.diag(a * (1 - a)) @ Y
+    assert credit.theorem1_eigenvalue(V1, a, W1, Y, p) == pytest.approx(np.linalg.eigvalsh(M.T @ M).max())

@@ -17,7 +17,12 @@ records:
   dL1/dVbar0^f gives E0_BP = k_b phi_max sigma'(Vbar0^f) (W1^T E1) (:func:`backprop_hidden_error`);
   the backprop weight change is -eta P E0_BP sbar_in^T. Both updates are outer products with the
   same presynaptic vector, so the angle between dW0 and dW0_BP equals the angle between E0 and
-  E0_BP (:func:`update_angles`).
+  E0_BP (:func:`update_angles`);
+* the condition of the paper's Theorem 1 (Figure 5, supplement 1): the largest eigenvalue of
+  (I - J_beta J_gamma)^T (I - J_beta J_gamma), with J_beta = diag(k_d phi_max sigma'(Vbar1^f)) W1
+  the Jacobian of the forward map from hidden rates to output rates and
+  J_gamma = diag(sigma'(mean V_a^f)) Y = diag(alpha^f (1 - alpha^f)) Y that of the feedback map
+  from output rates to the plateaus (:func:`theorem1_eigenvalue`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import numpy as np
 from brian2 import ms
 
 __all__ = ["constants", "sigmoid", "output_error", "hidden_error", "weight_changes", "losses",
-           "backprop_hidden_error", "update_angles", "angle_degrees"]
+           "backprop_hidden_error", "update_angles", "angle_degrees", "theorem1_eigenvalue"]
 
 
 def sigmoid(x):
@@ -116,3 +121,19 @@ def update_angles(E0: np.ndarray, E0_bp: np.ndarray) -> np.ndarray:
     """
     E0, E0_bp = np.atleast_2d(E0), np.atleast_2d(E0_bp)
     return np.array([angle_degrees(a, b) for a, b in zip(E0, E0_bp)])
+
+
+def theorem1_eigenvalue(Vbar1_f, alpha_f, W1, Y, params) -> float:
+    """Largest eigenvalue of (I - J_beta J_gamma)^T (I - J_beta J_gamma) for one example.
+
+    ``Vbar1_f`` (n_output,) output forward average, ``alpha_f`` (n_hidden,) forward plateaus of the
+    top hidden layer, ``W1`` (n_output, n_hidden) and ``Y`` (n_hidden, n_output) in ms. Below 1 is
+    the condition of the paper's Theorem 1.
+    """
+    c = constants(params)
+    s = sigmoid(np.asarray(Vbar1_f, float))
+    J_beta = (c["k_d"] * c["phi_max"] * s * (1 - s))[:, None] * np.asarray(W1, float)
+    a = np.asarray(alpha_f, float)
+    J_gamma = (a * (1 - a))[:, None] * np.asarray(Y, float)
+    M = np.eye(len(s)) - J_beta @ J_gamma
+    return float(np.linalg.eigvalsh(M.T @ M).max())

@@ -10,7 +10,9 @@ memory does not grow with the records:
 * ``angle``: the angle in degrees between the top hidden layer's update of the local rule and
   the update that backpropagating the output error through the current top weights would give.
   The top weights before each example's update are rebuilt exactly from the chunk's start and
-  the recorded output updates of the earlier examples (every example is recorded).
+  the recorded output updates of the earlier examples (every example is recorded);
+* ``mu``: every ``eig_every``-th example, the largest eigenvalue of Theorem 1's condition
+  (:func:`brian_segdend.model.credit.theorem1_eigenvalue`; nan in between).
 
 It is not resumable (a study run is minutes to hours); ``save``/``load`` keep its arrays.
 """
@@ -32,13 +34,13 @@ __all__ = ["train_recorded", "save", "load"]
 
 
 def train_recorded(params, data, train_size: int, test_size: int, epochs: int, seed: int,
-                   chunk_steps: int = 300_000, log=print) -> dict:
+                   chunk_steps: int = 300_000, log=print, eig_every: int = 50) -> dict:
     """Train ``epochs`` epochs with every learning step recorded; per-example losses and angles.
 
     Returns
     -------
     dict
-        ``epoch``, ``label``, ``L0``, ``L1``, ``angle`` (one entry per training example in order),
+        ``epoch``, ``label``, ``L0``, ``L1``, ``angle``, ``mu`` (one entry per training example in order),
         ``test_error`` (after each epoch), ``initial_test_error``, ``W0``/``W0_init`` (first
         weight matrix after / before training), ``order`` (training-set indices shown, per epoch),
         ``wall_s``.
@@ -56,7 +58,8 @@ def train_recorded(params, data, train_size: int, test_size: int, epochs: int, s
     settle = int(round(float(params.settle / params.dt)))
     min_steps = int(round(float(params.phase_min / params.dt)))
     wald = (float(params.wald_mean / params.dt), float(params.wald_scale / params.dt))
-    cols = {k: [] for k in ("epoch", "label", "L0", "L1", "angle")}
+    cols = {k: [] for k in ("epoch", "label", "L0", "L1", "angle", "mu")}
+    seen = 0
     orders, test_err = [], []
     chunk = 0
     top = len(params.hidden) - 1
@@ -81,13 +84,21 @@ def train_recorded(params, data, train_size: int, test_size: int, epochs: int, s
                 E1 = credit.output_error(rec, params)
                 h = rec["hidden"][top]
                 ang = np.empty(sch.n_examples)
+                mu = np.full(sch.n_examples, np.nan)
+                Y_top = np.asarray(state["Y"][top], float)     # fixed (random and sparse feedback)
                 for n in range(sch.n_examples):
                     bp = credit.backprop_hidden_error(h["Vbar_f"][n], E1[n], W_top, params)
                     ang[n] = credit.update_angles(h["E"][n], bp)[0]
+                    if (seen + n) % eig_every == 0:
+                        mu[n] = credit.theorem1_eigenvalue(rec["output"]["Vbar_f"][n], h["alpha_f"][n], W_top, Y_top,
+                                                           params)
                     W_top -= c["eta"][-1] * c["P"][-1] * np.outer(E1[n], h["sbar"][n])
                 cols["angle"].append(ang)
+                cols["mu"].append(mu)
             else:
                 cols["angle"].append(np.full(sch.n_examples, np.nan))
+                cols["mu"].append(np.full(sch.n_examples, np.nan))
+            seen += sch.n_examples
             pos += sch.n_examples
             chunk += 1
         err, _ = classify(net, state, te_x, te_y, seed, f"epoch{e + 1}")

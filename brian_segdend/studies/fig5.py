@@ -19,7 +19,11 @@ Claims (PASS/FAIL with the numbers):
 3. most r between 0.2 and 0.6 (epochs >= 2): the median r of those digits and epochs lies in
    [0.2, 0.6] (not judged with one epoch);
 4. smaller in epoch 1: the mean r over digits in epoch 1 is below that of epoch 2 (not judged with
-   one epoch).
+   one epoch);
+5. (supplement 1) Theorem 1's condition is met during the first epoch: the largest eigenvalue mu
+   of (I - J_beta J_gamma)^T (I - J_beta J_gamma) (every 50th example,
+   :func:`brian_segdend.model.credit.theorem1_eigenvalue`) has a median below 1 over the last
+   tenth of epoch 1 (the value at the start is shown).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from . import paper_study as S
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after selecting the Agg backend)
 
-__all__ = ["correlations", "check_claims", "main", "QUICK", "run_or_load"]
+__all__ = ["correlations", "eigenvalue_summary", "check_claims", "main", "QUICK", "run_or_load"]
 
 PAPER_R_TWOS_EPOCH2 = 0.61
 PAPER_RANGE = (0.2, 0.6)
@@ -77,8 +81,22 @@ def correlations(run: dict, shuffles: int = 200, seed: int = 0) -> dict:
     return {"r": r, "r_shuffled": rs, "n": n}
 
 
-def check_claims(cor: dict) -> list[dict]:
-    """Figure 5's claims on :func:`correlations`' result."""
+def eigenvalue_summary(run: dict) -> dict | None:
+    """Theorem 1's eigenvalue mu: the recorded examples, the first value and the median over the
+    last tenth of epoch 1 (None when the run has none)."""
+    mu = np.asarray(run.get("mu", []), float)
+    ok = np.isfinite(mu)
+    if not ok.any():
+        return None
+    idx = np.flatnonzero(ok)
+    first = idx[run["epoch"][idx] == 1]
+    tail = first[first >= first.min() + 0.9 * (first.max() - first.min())] if len(first) else first
+    return {"example": idx.tolist(), "mu": mu[idx].tolist(), "start": float(mu[idx[0]]),
+            "epoch1_last_tenth_median": float(np.median(mu[tail])) if len(tail) else None}
+
+
+def check_claims(cor: dict, eig: dict | None = None) -> list[dict]:
+    """Figure 5's claims on :func:`correlations`' result (and :func:`eigenvalue_summary`'s)."""
     r, rs = cor["r"], cor["r_shuffled"]
     epochs = r.shape[0]
     claims = []
@@ -116,12 +134,29 @@ def check_claims(cor: dict) -> list[dict]:
         claims.append(S.claim(text, "smaller in epoch 1", "PASS" if mean_r[0] < mean_r[1] else "FAIL",
                               f"epoch 1 {mean_r[0]:.3f} vs epoch 2 {mean_r[1]:.3f}",
                               value=f"{mean_r[0]:.2f} vs {mean_r[1]:.2f}", epochs=epochs))
+    text = "Theorem 1's eigenvalue mu falls below 1 during the first epoch (supplement 1)"
+    if not eig or eig["epoch1_last_tenth_median"] is None:
+        claims.append(S.claim(text, "below 1 during epoch 1", "not judged", "not judged: no eigenvalues recorded"))
+    else:
+        m = eig["epoch1_last_tenth_median"]
+        claims.append(S.claim(text, "below 1 during epoch 1", "PASS" if m < 1 else "FAIL",
+                              f"start {eig['start']:.3f}, median over the last tenth of epoch 1 {m:.3f}",
+                              value=f"{eig['start']:.2f} -> {m:.2f}", epochs=epochs))
     return claims
 
 
-def plot(run: dict, cor: dict, path, note=""):
-    """Panels B (L0 vs L1, the '2's of epoch 2 or the last epoch) and C (r per digit and epoch vs shuffled)."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), constrained_layout=True)
+def plot(run: dict, cor: dict, path, note="", eig: dict | None = None):
+    """Panels B (L0 vs L1, the '2's of epoch 2 or the last epoch), C (r per digit and epoch vs
+    shuffled) and, with eigenvalues, supplement 1 (Theorem 1's mu per example)."""
+    fig, axes = plt.subplots(1, 3 if eig else 2, figsize=(15 if eig else 10, 4.2), constrained_layout=True)
+    ax1, ax2 = axes[0], axes[1]
+    if eig:
+        axes[2].plot(eig["example"], eig["mu"], ".", ms=3)
+        axes[2].axhline(1.0, c="tab:red", ls="--", lw=0.8, label="1 (Theorem 1's condition)")
+        axes[2].set_xlabel("training example")
+        axes[2].set_ylabel("largest eigenvalue mu")
+        axes[2].set_title("supplement 1: (I - J_b J_g)^T (I - J_b J_g)")
+        axes[2].legend(fontsize=7)
     e = min(2, int(run["epoch"].max()))
     m = (run["epoch"] == e) & (run["label"] == 2)
     ax1.scatter(run["L0"][m], run["L1"][m], s=6, alpha=0.6)
@@ -188,7 +223,8 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     run, cfg = run_or_load(args, "fig5_run.npz")
     cor = correlations(run, shuffles=args.shuffles, seed=args.seed)
-    claims = check_claims(cor)
+    eig = eigenvalue_summary(run)
+    claims = check_claims(cor, eig)
     out = Path(args.out)
     doc = {"figure": "5", "title": "credit assignment: hidden loss L0 vs output loss L1", "config": cfg,
            "paper": {"r_twos_epoch2": PAPER_R_TWOS_EPOCH2, "most_r": list(PAPER_RANGE)},
@@ -196,10 +232,11 @@ def main(argv=None) -> int:
            "test_error_percent": [100 * float(e) for e in run["test_error"]],
            "r": cor["r"].tolist(), "r_shuffled_mean": np.nanmean(cor["r_shuffled"], axis=2).tolist(),
            "r_shuffled_p99": np.nanpercentile(cor["r_shuffled"], 99, axis=2).tolist(), "n": cor["n"].tolist(),
+           "theorem1_eigenvalue": eig,
            "claims": claims, "run_wall_s": float(run.get("wall_s", 0.0)),
            "provenance": S.provenance(argv, "python -m brian_segdend paper fig5"), "wall_s": time.perf_counter() - t0}
     S.write_json(out / "fig5.json", doc)
-    plot(run, cor, out / "fig5.png", " (quick)" if cfg.get("quick") else "")
+    plot(run, cor, out / "fig5.png", " (quick)" if cfg.get("quick") else "", eig)
     print(f"\nFigure 5: r(L0, L1) per digit (rows: epochs), {len(run['epoch'])} recorded examples")
     for e, row in enumerate(cor["r"]):
         print(f"  epoch {e + 1}: " + " ".join(f"{v:5.2f}" for v in row))
