@@ -43,7 +43,7 @@ from . import paper_study as S
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after selecting the Agg backend)
 
-__all__ = ["correlations", "eigenvalue_summary", "check_claims", "main", "QUICK", "run_or_load"]
+__all__ = ["correlations", "eigenvalue_summary", "paper_scale", "check_claims", "main", "QUICK", "run_or_load"]
 
 PAPER_R_TWOS_EPOCH2 = 0.61
 PAPER_RANGE = (0.2, 0.6)
@@ -197,6 +197,16 @@ def parser():
     return ap
 
 
+def _one_hidden(run: dict) -> str:
+    """The network of a run saved without its name (the first version of the run file): one hidden layer."""
+    return f"784-{run['W0'].shape[0]}-10"
+
+
+def paper_scale(cfg: dict) -> bool:
+    """Whether a run is at the paper's scale (784-500-10, 60,000 training images per epoch)."""
+    return cfg.get("network") == "784-500-10" and cfg.get("train_size") == 60_000 and not cfg.get("quick")
+
+
 def run_or_load(args, name: str, log=print) -> tuple[dict, dict]:
     """(run, configuration): the recorded run of ``--from-run``, or a new one saved as ``<out>/<name>``."""
     defaults = QUICK if args.quick else FULL
@@ -206,7 +216,10 @@ def run_or_load(args, name: str, log=print) -> tuple[dict, dict]:
     out.mkdir(parents=True, exist_ok=True)
     if args.from_run:
         run = credit_run.load(args.from_run)
-        cfg["from_run"] = str(args.from_run)
+        # what the recorded run was (not the options' defaults)
+        net = str(run.get("network") or _one_hidden(run))
+        cfg.update(from_run=str(args.from_run), network=net, hidden=[int(h) for h in net.split("-")[1:-1]],
+                   train_size=len(run["order"][0]), epochs=int(run["epoch"].max()), test_size=None)
         return run, cfg
     params = TrainConfig(hidden=tuple(cfg["hidden"])).model_params()
     cfg["network"] = "-".join(map(str, params.layer_sizes))
@@ -229,6 +242,7 @@ def main(argv=None) -> int:
     doc = {"figure": "5", "title": "credit assignment: hidden loss L0 vs output loss L1", "config": cfg,
            "paper": {"r_twos_epoch2": PAPER_R_TWOS_EPOCH2, "most_r": list(PAPER_RANGE)},
            "epochs_reached": int(run["epoch"].max()), "examples": int(len(run["epoch"])),
+           "networks": [cfg.get("network")], "paper_scale": paper_scale(cfg),
            "test_error_percent": [100 * float(e) for e in run["test_error"]],
            "r": cor["r"].tolist(), "r_shuffled_mean": np.nanmean(cor["r_shuffled"], axis=2).tolist(),
            "r_shuffled_p99": np.nanpercentile(cor["r_shuffled"], 99, axis=2).tolist(), "n": cor["n"].tolist(),

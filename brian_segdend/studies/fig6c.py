@@ -208,12 +208,14 @@ def main(argv=None) -> int:
     claims = check_claims(scores)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    network = "-".join(map(str, params.layer_sizes))
     doc = {"figure": "6C", "title": "t-SNE of the test set's activity per layer",
            "config": {"weights": str(args.weights), "network": "-".join(map(str, params.layer_sizes)),
                       "test_size": n, "iterations": iters, "perplexity": args.perplexity, "seed": args.seed,
                       "quick": bool(args.quick), "read_out": "rate (steady state, g_a feedback ignored)",
                       "weights_config": cfg},
-           "scores": scores, "claims": claims,
+           "scores": scores, "claims": claims, "networks": [network],
+           "paper_scale": network == "784-500-100-10" and n >= 2000 and not args.quick,
            "provenance": S.provenance(argv, "python -m brian_segdend paper fig6c"), "wall_s": time.perf_counter() - t0}
     S.write_json(out / "fig6c.json", doc)
     plot(emb, y, scores, out / "fig6c.png", f" ({doc['config']['network']}, {n} test images)")

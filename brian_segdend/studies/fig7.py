@@ -193,7 +193,8 @@ def main(argv=None) -> int:
     step = max(1, len(sm) // 2000)
     doc = {"figure": "7", "title": "relation to backprop", "config": {**cfg, "smooth": window, "bp_lr": args.bp_lr},
            "paper": {"angle_min_deg": PAPER_ANGLE_MIN, "angle_late_deg": PAPER_ANGLE_LATE},
-           "epochs_reached": epochs, "examples": n, "test_error_percent": [100 * float(e) for e in run["test_error"]],
+           "epochs_reached": epochs, "examples": n, "networks": [cfg.get("network")],
+           "paper_scale": fig5.paper_scale(cfg), "test_error_percent": [100 * float(e) for e in run["test_error"]],
            "angle_smoothed": {"example": x[::step].tolist(), "deg": sm[::step].tolist()},
            "angle_first_window_deg": float(sm[0]), "angle_second_half_mean_deg": late,
            "angle_per_epoch_mean_deg": [float(np.nanmean(run["angle"][run["epoch"] == e + 1])) for e in range(epochs)],
