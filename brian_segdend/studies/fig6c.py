@@ -92,7 +92,7 @@ def tsne(X, perplexity: float = 30.0, iterations: int = 750, seed: int = 0, pca_
         np.fill_diagonal(num, 0.0)
         Q = np.maximum(num / num.sum(), 1e-12)
         W = (exag * P - Q) * num
-        grad = 4.0 * (np.diag(W.sum(axis=1)) - W) @ Y
+        grad = 4.0 * (W.sum(axis=1)[:, None] * Y - W @ Y)
         gains = np.where(np.sign(grad) != np.sign(vel), gains + 0.2, gains * 0.8).clip(0.01)
         vel = (0.5 if it < 250 else 0.8) * vel - lr * gains * grad
         Y = Y + vel
