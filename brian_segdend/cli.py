@@ -16,10 +16,13 @@ trace          one example through a trained network: somatic, basal and apical 
                spike rasters (the mechanism figure, paper Fig. 3-4 style)
 cache          sizes of the compiled-network cache; --clean [--unused-days N] removes builds
 sweep          many training runs (grid/list of configurations x seeds) on Dask distributed
+paper fig5     Figure 5: hidden loss L0 vs output loss L1 per digit and epoch, against shuffled pairings
 paper fig6     Figure 6B: 784-10, 784-500-10, 784-500-100-10 trained for 60 epochs (on the sweep engine)
+paper fig6c    Figure 6C: t-SNE of the test set's activity per layer of a trained network, separation per layer
+paper fig7     Figure 7: angle of the hidden update vs backprop's, receptive fields vs a backprop network
 paper fig8     Figure 8: 784-500-10 with random, sparse, sparse unscaled, symmetric, symmetric+noise feedback
 paper fig9     Figure 9: 784-500-100-10 with apical conductance g_a = 0, 0.05, 0.6 /ms
-paper summary  every figure's claims (fig6b/fig8/fig9/fig10 JSON under --out) in one table
+paper summary  every figure's claims (fig5-fig10 JSON under --out) in one table
 """
 
 from __future__ import annotations

@@ -111,11 +111,16 @@ class Builder:
         The truncated kernel: delayed cutoff pathways, ``t_reset`` in every group.
     test_reset : bool
         Groups get the ``test_reset`` event and its handler (:meth:`add_test_reset`).
+    phase_events : dict, optional
+        Extra custom events (name -> condition) added to every group that has the phase-end
+        events (``end_f`` and ``end_t``: the input layer and the hidden and output somas), e.g. the
+        learning-record event of ``SegDendNetwork(learning_records=True)``. Default: none.
     """
 
     def __init__(self, files: dict, namespace: dict, dense: bool = False, truncated: bool = False,
-                 test_reset: bool = False):
+                 test_reset: bool = False, phase_events: dict | None = None):
         self.files = files
+        self.phase_events = dict(phase_events or {})
         self.namespace = namespace
         self.dense = dense
         self.truncated = truncated
@@ -144,6 +149,8 @@ class Builder:
             adds.append(EXTRAS["truncated"])
         if self.test_reset:
             events = dict(events, test_reset=TEST_RESET_EVENT)
+        if self.phase_events and "end_f" in events and "end_t" in events:
+            events = dict(events, **self.phase_events)
         g, rt = build_group(self.files, name, n, spec.files, "\n".join(adds), events, first.directives["method"],
                             self.namespace, threshold=threshold, reset=reset, order=order)
         self.shared += [(g, r) for r in rt]

@@ -58,7 +58,14 @@ from .params import KERNEL_CUTOFF, ModelParams, ParameterError
 from .recording import Recorded, Recording, SealedNetwork
 from .schedule import SCHEDULE_ARRAYS, ChunkSchedule
 
-__all__ = ["SegDendNetwork", "ChunkResult", "initial_weights", "weight_recipe", "RULE_UNIT", "sigmoid"]
+__all__ = ["SegDendNetwork", "ChunkResult", "initial_weights", "weight_recipe", "RULE_UNIT", "sigmoid",
+           "LEARNING_RECORD_EVENT", "LEARNING_RECORD_VARS"]
+
+#: the custom event of ``SegDendNetwork(learning_records=True)``: a selected example's learning step
+LEARNING_RECORD_EVENT = "rec_t"
+#: what the learning records hold per layer (docs/MODEL.md names)
+LEARNING_RECORD_VARS = {"hidden": ("Vbar_f", "alpha_f", "alpha_t", "sbar", "E"), "input": ("sbar",),
+                        "output": ("Vbar_f", "phi_star", "E")}
 
 def sigmoid(x):
     """The logistic function 1 / (1 + exp(-x))."""
@@ -172,12 +179,20 @@ class SegDendNetwork(UsesCompiledNetwork):
         State variables and spikes to record (:mod:`brian_segdend.model.recording`), declared
         before the build; each run's values come back in ``ChunkResult.recorded`` with units.
         Adding a Brian2 object to ``net`` after the build raises ``LateAdditionError``.
+    learning_records : bool
+        Opt-in (its own build; the default build is unchanged): record, at the end of the target
+        phase of the chunk rows chosen per run (``run_chunk(..., record_rows=...)``, default all),
+        each hidden layer's alpha^f, alpha^t, forward averages Vbar^f and sbar^f and error E, the
+        input layer's sbar^f and the output layer's Vbar^f, target phi^1* and error E. Compiled:
+        a custom event ``rec_t`` (``end_t`` and the row selected) with EventMonitors in the
+        ``end`` slot, after the weight updates. Returned in ``ChunkResult.records["learning"]``
+        (:meth:`read_learning_records`).
     """
 
     def __init__(self, params: ModelParams, chunk_steps: int = 100_000, device: str = "cpp_standalone",
                  build_dir=None, record: bool = False, equation_dir=None, record_state: bool = False,
                  dense: bool | None = None, fast_rng: bool = False, precision: str = "float64",
-                 recording: Recording | None = None):
+                 recording: Recording | None = None, learning_records: bool = False):
         if params.feedback in ("symmetric", "symmetric_noise") and len(params.hidden) > 1:
             raise ParameterError("parameter 'feedback': symmetric feedback is implemented for one hidden layer only")
         if device not in ("cpp_standalone", "runtime"):
@@ -188,6 +203,7 @@ class SegDendNetwork(UsesCompiledNetwork):
         self.record = record
         self.record_state = record_state
         self.recording = recording if recording else None
+        self.learning_records = bool(learning_records)
         # dense all-to-all kernels (brian_segdend.standalone.dense): compiled code only
         self.dense = (device == "cpp_standalone") if dense is None else bool(dense)
         if self.dense and device != "cpp_standalone":
@@ -234,6 +250,8 @@ class SegDendNetwork(UsesCompiledNetwork):
             # that parallel runs of both kinds never rebuild a folder under each other's feet
             # (only added here, so the fixed variants keep their existing build hashes)
             payload["feedback"] = "learned"
+        if self.learning_records:
+            payload["learning_records"] = True   # only added when on: the default build keeps its hash
         self.compiled = CompiledNetwork("net", payload, build_dir)
         self._setup()
 
@@ -263,7 +281,8 @@ class SegDendNetwork(UsesCompiledNetwork):
         when another network is created in the same process.
         """
         for attr in ("net", "input", "dend", "soma", "out_dend", "out_soma", "W", "Y", "ta", "images",
-                     "labels", "mon_out_f", "rec", "state_mon", "user_mon", "_shared_vars", "_dynamic_vars", "namespace"):
+                     "labels", "mon_out_f", "rec", "state_mon", "user_mon", "rec_select", "lrec", "_shared_vars",
+                     "_dynamic_vars", "namespace"):
             if hasattr(self, attr):
                 setattr(self, attr, None)
         self._released = True
@@ -297,7 +316,13 @@ class SegDendNetwork(UsesCompiledNetwork):
                   stop_simulation=stop_function("stop_simulation"), kernel_cutoff=KERNEL_CUTOFF)
         truncated = p.kernel == "truncated"
         self.namespace = ns
-        b = Builder(self.files, ns, dense=self.dense, truncated=truncated, test_reset=True)
+        phase_events = None
+        if self.learning_records:
+            # one entry per chunk row: 1 = record this example's learning step (run_chunk's record_rows)
+            self.rec_select = b2.TimedArray(np.zeros(self.capacity), dt=1 * second, name="rec_select")
+            ns["rec_select"] = self.rec_select
+            phase_events = {LEARNING_RECORD_EVENT: "sch_end_t(t) > 0.5 and rec_select(sch_ex(t)*second) > 0.5"}
+        b = Builder(self.files, ns, dense=self.dense, truncated=truncated, test_reset=True, phase_events=phase_events)
         self.dense_paths = b.dense_paths
         self.input = input_layer(b, "input", p.n_input, "images", stop=True)
         self.dend, self.soma = [], []
@@ -341,6 +366,9 @@ class SegDendNetwork(UsesCompiledNetwork):
             self.rec["output"] = b2.EventMonitor(self.out_soma, "end_t", variables=["Vbar_f", "phi_star", "E"],
                                                  when="end", name="rec_output")
             objs.extend(self.rec.values())
+        self.lrec = {}
+        if self.learning_records:
+            objs.extend(self._learning_monitors())
         self.state_mon = {}
         if self.record_state:
             self.state_mon["output"] = b2.StateMonitor(self.out_soma, ["V", "V_b"], record=True, name="st_output", when="after_groups")
@@ -396,10 +424,12 @@ class SegDendNetwork(UsesCompiledNetwork):
         return out
 
     def run_chunk(self, state: dict, images: np.ndarray, labels: np.ndarray, schedule: ChunkSchedule,
-                  seed: int) -> tuple[dict, ChunkResult]:
+                  seed: int, record_rows=None) -> tuple[dict, ChunkResult]:
         """Run one chunk from ``state`` (weights, biases, dynamic variables); return the new state.
 
         ``images`` must hold at least ``schedule.n_examples`` rows (the rest is blanked).
+        ``record_rows`` (a ``learning_records`` build only): the chunk rows whose learning step is
+        recorded (default: every row).
         """
         if self._released:
             raise RuntimeError("this network was released because another one was created; make it again")
@@ -419,6 +449,11 @@ class SegDendNetwork(UsesCompiledNetwork):
             values[ta] = arr
         values[self.images] = img
         values[self.labels] = lab
+        if self.learning_records:
+            self._selection = self._record_selection(n, record_rows)
+            values[self.rec_select] = self._selection
+        elif record_rows is not None:
+            raise ParameterError("run_chunk: record_rows needs a network built with learning_records=True")
         assignments = []   # (group, var, value)
         for (g, name), v in self._runtime_param_values().items():
             assignments.append((g, name, v))
@@ -467,6 +502,8 @@ class SegDendNetwork(UsesCompiledNetwork):
             result.records = self._read_records()
         if self.recording is not None:
             result.recorded = self.recording.read(self.user_mon)
+        if self.learning_records:
+            result.records["learning"] = self.read_learning_records(schedule)
         if self.record_state:
             result.records["state"] = {k: {v: np.array(getattr(m, v)) for v in m.record_variables} | {"t": np.array(m.t / ms)}
                                        for k, m in self.state_mon.items()}
@@ -524,3 +561,63 @@ class SegDendNetwork(UsesCompiledNetwork):
             out[name] = d
         return out
 
+
+    # ------------------------------------------------------------------ learning records (opt-in)
+    def _learning_monitors(self) -> list:
+        """EventMonitors of the ``rec_t`` event (``learning_records=True``), in the ``end`` slot."""
+        for k, s in enumerate(self.soma):
+            self.lrec[f"hidden{k}"] = b2.EventMonitor(s, LEARNING_RECORD_EVENT, variables=list(LEARNING_RECORD_VARS["hidden"]),
+                                                      when="end", name=f"lrec_hidden{k}")
+        self.lrec["input"] = b2.EventMonitor(self.input, LEARNING_RECORD_EVENT, variables=list(LEARNING_RECORD_VARS["input"]),
+                                             when="end", name="lrec_input")
+        self.lrec["output"] = b2.EventMonitor(self.out_soma, LEARNING_RECORD_EVENT,
+                                              variables=list(LEARNING_RECORD_VARS["output"]), when="end", name="lrec_output")
+        return list(self.lrec.values())
+
+    def _record_selection(self, n: int, rows) -> np.ndarray:
+        sel = np.zeros(self.capacity)
+        if rows is None:
+            sel[:n] = 1.0
+        else:
+            rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+            if rows.size and (rows.min() < 0 or rows.max() >= n):
+                raise ParameterError(f"run_chunk: record_rows must be chunk rows 0..{n - 1}")
+            sel[rows] = 1.0
+        return sel
+
+    def read_learning_records(self, schedule: ChunkSchedule) -> dict:
+        """The last run's learning records (``learning_records=True``), one row per recorded example.
+
+        Returns
+        -------
+        dict
+            ``rows`` (chunk rows recorded, ascending), ``steps`` (their learning steps),
+            ``hidden`` (list per hidden layer of dicts ``Vbar_f``, ``alpha_f``, ``alpha_t``,
+            ``sbar``, ``E``, each (n_recorded, n_units)), ``input`` (``sbar``) and ``output``
+            (``Vbar_f``, ``phi_star``, ``E``). Numbers in the paper's units (docs/MODEL.md):
+            voltages and plateaus plain, rates and hidden E in 1/ms, the output E in 1/ms^2,
+            so that ``eta * P * E * sbar`` is a weight change in ms.
+        """
+        rows = np.flatnonzero(self._selection[:schedule.n_examples] > 0.5)
+        steps = schedule.end_t_steps[rows]
+        pos = {int(st): r for r, st in enumerate(steps)}
+        out = {"rows": rows, "steps": steps, "hidden": []}
+        for name, mon in self.lrec.items():
+            t = np.round(np.asarray(mon.t_) / float(self.dt)).astype(np.int64)
+            i = np.asarray(mon.i)
+            r = np.array([pos.get(int(tt), -1) for tt in t], dtype=np.int64)
+            if np.any(r < 0):
+                raise RuntimeError(f"learning record {name}: an event outside the selected learning steps")
+            d = {}
+            for v in mon.record_variables:
+                q = getattr(mon, v)
+                time_dim = b2.get_dimensions(q).get_dimension("s")   # rates: -1, output E: -2
+                vals = np.asarray(q) * (1e-3 ** -time_dim if time_dim else 1.0)   # SI -> per ms
+                arr = np.full((len(rows), mon.source.N), np.nan)
+                arr[r, i] = vals
+                d[v] = arr
+            if name.startswith("hidden"):
+                out["hidden"].append(d)
+            else:
+                out[name] = d
+        return out

@@ -313,15 +313,19 @@ def main(argv=None) -> int:
 
 
 def paper_main(argv=None) -> int:
-    """``python -m brian_segdend paper <figure> [options]``: the paper's experiments (fig6, fig8, fig9, summary)."""
+    """``python -m brian_segdend paper <figure> [options]``: the paper's experiments (fig5-fig9, summary)."""
     def lazy(module):
         def run(options):
             return importlib.import_module(f"brian_segdend.studies.{module}").main(options)
         return run
-    figures = {"fig6": main, "fig8": lazy("fig8"), "fig9": lazy("fig9"), "summary": lazy("paper_summary")}
+    figures = {"fig5": lazy("fig5"), "fig6": main, "fig6c": lazy("fig6c"), "fig7": lazy("fig7"), "fig8": lazy("fig8"), "fig9": lazy("fig9"),
+               "summary": lazy("paper_summary")}
     ap = argparse.ArgumentParser(prog="python -m brian_segdend paper",
                                  description="The paper's experiments; '<figure> --help' for its options.")
-    ap.add_argument("figure", choices=sorted(figures), help="fig6: Figure 6B (network depth); fig8: Figure 8 "
+    ap.add_argument("figure", choices=sorted(figures),
+                    help="fig5: Figure 5 (credit assignment, L0 vs L1); fig6: Figure 6B (network depth); fig6c: Figure 6C "
+                    "(t-SNE per layer); fig7: "
+                    "Figure 7 (relation to backprop); fig8: Figure 8 "
                     "(feedback weights); fig9: Figure 9 (apical segregation); summary: every figure's claims "
                     "found under --out in one table")
     ap.add_argument("options", nargs=argparse.REMAINDER, help="the figure's options")

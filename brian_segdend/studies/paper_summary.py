@@ -1,7 +1,8 @@
 """``python -m brian_segdend paper summary --out DIR``: every figure's claims in one table.
 
-Collects the figures' JSON files found anywhere under ``DIR`` (``fig6b.json``, ``fig8.json``,
-``fig9.json`` and, if present, ``fig10.json``) into one table: figure, claim, the paper's value,
+Collects the figures' JSON files found anywhere under ``DIR`` (``fig5.json``, ``fig6b.json``,
+``fig6c.json``, ``fig7.json``, ``fig8.json``, ``fig9.json`` and ``fig10.json``, those present)
+into one table: figure, claim, the paper's value,
 this implementation's value, the epochs and seeds behind it, PASS/FAIL (or "not judged" with
 the reason). Prints it and writes ``summary.json`` and ``summary.md`` into ``DIR``.
 """
@@ -14,7 +15,10 @@ from pathlib import Path
 
 __all__ = ["FILES", "collect_rows", "main"]
 
-FILES = ("fig6b.json", "fig8.json", "fig9.json", "fig10.json")
+FILES = ("fig5.json", "fig6b.json", "fig6c.json", "fig7.json", "fig8.json", "fig9.json", "fig10.json")
+#: figure label of each file
+_LABELS = {"fig5.json": "5", "fig6b.json": "6B", "fig6c.json": "6C", "fig7.json": "7", "fig8.json": "8",
+           "fig9.json": "9", "fig10.json": "10"}
 
 #: Figure 6B's claims (brian_segdend.fig6 writes them without a paper value):
 #: text prefix -> (paper value, the networks behind the claim)
@@ -94,7 +98,7 @@ def collect_rows(folder) -> tuple[list[dict], list[str]]:
                          "value": str(e), "epochs": None, "seeds": None, "result": "not judged"})
             continue
         sources.append(str(path))
-        fig = {"fig6b.json": "6B", "fig8.json": "8", "fig9.json": "9", "fig10.json": "10"}[path.name]
+        fig = _LABELS[path.name]
         part = (_fig6_rows(doc) if fig == "6B" else _fig10_rows(doc) if fig == "10" else _study_rows(doc))
         note = ""
         if (doc.get("config") or {}).get("quick"):
@@ -133,7 +137,8 @@ def main(argv=None) -> int:
     from ..model.params import ParameterError  # noqa: PLC0415 (start-up cost: imported only when the command runs)
     from ..training.options import OneLineParser  # noqa: PLC0415 (start-up cost: imported only when the command runs)
     ap = OneLineParser(prog="python -m brian_segdend paper summary",
-                       description="Collect fig6b.json, fig8.json, fig9.json and fig10.json found under --out "
+                       description="Collect fig5.json, fig6b.json, fig6c.json, fig7.json, fig8.json, fig9.json and fig10.json "
+                                   "found under --out "
                                    "into one table of the paper's claims; writes summary.json and summary.md there.")
     ap.add_argument("--out", default="results", help="folder searched (recursively) and written to (default results)")
     args = ap.parse_args(list(argv or []))

@@ -1,0 +1,216 @@
+"""Figure 7 of the paper: the local rule's hidden update against backpropagation's.
+
+``python -m brian_segdend paper fig7`` trains 784-500-10 (``--hidden``) with every learning step
+recorded (:func:`brian_segdend.studies.credit_run.train_recorded`; ``--from-run`` reuses the
+``fig5_run.npz`` or ``fig7_run.npz`` of an earlier run) and computes:
+
+* **A**: per training example the angle between the hidden-layer update of the local rule,
+  dW0 = -eta P E0 sbar_in^T, and the update that backpropagating the output error through the
+  current W1 would give, dW0_BP (:func:`brian_segdend.model.credit.backprop_hidden_error`, from the
+  same recorded averages; docs/MODEL.md's rule), smoothed by a moving average (``--smooth``);
+* **B/C**: the receptive fields (rows of W0) after training against those of a small rate-based
+  NumPy network of the same architecture trained by backprop on the same images in the same
+  order (:func:`train_backprop`, own random initial weights); per field of the spiking network the
+  largest Pearson correlation with any backprop field, against the same with every backprop field's
+  pixels shuffled.
+
+Writes ``fig7.json``, ``fig7.png`` and ``fig7_run.npz``. Claims (PASS/FAIL with the numbers):
+
+1. the angle starts near 90 deg: the mean over the first smoothing window is within 90 +- 10 deg;
+2. the angle falls below 90 deg once learning starts (the paper: to about 65 deg, then about
+   70 deg): the mean over the second half of the examples is below 85 deg (shown next to the
+   paper's values);
+3. the receptive fields resemble backprop's: the median of the fields' maximum correlation is above
+   the 99th percentile of the shuffled fields' maximum correlations.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+
+from ..training.data import load_mnist
+from . import fig5
+from . import paper_study as S
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 (after selecting the Agg backend)
+
+__all__ = ["smooth", "train_backprop", "max_correlations", "check_claims", "main"]
+
+PAPER_ANGLE_MIN, PAPER_ANGLE_LATE = 65.0, 70.0
+START_TOL = 10.0
+BELOW = 85.0
+
+
+def smooth(x, window: int) -> np.ndarray:
+    """Moving average over ``window`` examples (valid part only; nan entries skipped)."""
+    x = np.asarray(x, float)
+    ok = np.isfinite(x)
+    c = np.convolve(np.where(ok, x, 0.0), np.ones(window), "valid")
+    n = np.convolve(ok.astype(float), np.ones(window), "valid")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return c / n
+
+
+def _sig(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def train_backprop(images, labels, orders, n_hidden: int, seed: int, lr: float = 0.05) -> dict:
+    """A rate-based 784-n_hidden-10 sigmoid network trained online by backprop (squared error to one-hot).
+
+    ``orders``: per epoch the image indices in presentation order (the spiking run's). Initial
+    weights uniform in +-1/sqrt(n_in), biases 0 (its own random generator). Returns W0, W1.
+    """
+    rng = np.random.default_rng(seed)
+    n_in = images.shape[1]
+    W0 = rng.uniform(-1, 1, (n_hidden, n_in)) / np.sqrt(n_in)
+    W1 = rng.uniform(-1, 1, (10, n_hidden)) / np.sqrt(n_hidden)
+    b0, b1 = np.zeros(n_hidden), np.zeros(10)
+    scale = 255.0 if np.asarray(images[:1]).max() > 1 else 1.0
+    for order in orders:
+        for i in order:
+            x = np.asarray(images[i], float) / scale
+            t = np.zeros(10)
+            t[int(labels[i])] = 1.0
+            h = _sig(W0 @ x + b0)
+            y = _sig(W1 @ h + b1)
+            d1 = (y - t) * y * (1 - y)
+            d0 = (W1.T @ d1) * h * (1 - h)
+            W1 -= lr * np.outer(d1, h)
+            b1 -= lr * d1
+            W0 -= lr * np.outer(d0, x)
+            b0 -= lr * d0
+    return {"W0": W0, "W1": W1}
+
+
+def _z(rows):
+    rows = np.asarray(rows, float)
+    rows = rows - rows.mean(axis=1, keepdims=True)
+    sd = rows.std(axis=1, keepdims=True)
+    return rows / np.where(sd > 0, sd, 1.0)
+
+
+def max_correlations(A, B, shuffle_seed: int | None = None) -> np.ndarray:
+    """For each row of A, the largest Pearson correlation with any row of B.
+
+    Each B row's entries are permuted independently first when ``shuffle_seed`` is given.
+    """
+    B = np.asarray(B, float)
+    if shuffle_seed is not None:
+        rng = np.random.default_rng(shuffle_seed)
+        B = np.array([rng.permutation(b) for b in B])
+    return (_z(A) @ _z(B).T / A.shape[1]).max(axis=1)
+
+
+def check_claims(angles_smooth, mean_late: float, rf: np.ndarray, rf_shuffled: np.ndarray, epochs: int) -> list[dict]:
+    """Figure 7's claims (angle start, angle after learning starts, receptive fields vs shuffled)."""
+    claims = []
+    a0 = float(angles_smooth[0]) if len(angles_smooth) else float("nan")
+    claims.append(S.claim("update angle dW0 vs dW0_BP starts near 90 deg", "about 90 deg at the start",
+                          "PASS" if abs(a0 - 90) <= START_TOL else "FAIL",
+                          f"first window {a0:.1f} deg (tolerance +-{START_TOL:g})", value=f"{a0:.1f} deg", epochs=epochs))
+    low = float(np.nanmin(angles_smooth)) if len(angles_smooth) else float("nan")
+    claims.append(S.claim("update angle falls below 90 deg once learning starts (mean over the second half)",
+                          f"falls to about {PAPER_ANGLE_MIN:g} deg, then about {PAPER_ANGLE_LATE:g} deg",
+                          "PASS" if mean_late < BELOW else "FAIL",
+                          f"second half {mean_late:.1f} deg (threshold {BELOW:g}); smoothed minimum {low:.1f} deg",
+                          value=f"{mean_late:.1f} deg (min {low:.1f})", epochs=epochs))
+    med, q = float(np.median(rf)), float(np.percentile(rf_shuffled, 99))
+    claims.append(S.claim("receptive fields: max correlation with backprop's fields above shuffled fields",
+                          "much higher than shuffled", "PASS" if med > q else "FAIL",
+                          f"median max r {med:.3f} vs shuffled 99th pct {q:.3f} (shuffled median "
+                          f"{float(np.median(rf_shuffled)):.3f})", value=f"{med:.2f} vs {q:.2f}", epochs=epochs))
+    return claims
+
+
+def plot(x, angles_smooth, W0, W0_bp, rf, rf_shuffled, path, note=""):
+    """A: smoothed angle; B: example receptive fields of both; C: max-correlation histograms."""
+    fig = plt.figure(figsize=(12, 4.2), constrained_layout=True)
+    gs = fig.add_gridspec(1, 3)
+    ax = fig.add_subplot(gs[0])
+    ax.plot(x, angles_smooth, lw=1)
+    ax.axhline(90, c="0.6", ls=":")
+    ax.axhline(PAPER_ANGLE_MIN, c="tab:red", ls="--", lw=0.8, label=f"paper: about {PAPER_ANGLE_MIN:g} then")
+    ax.axhline(PAPER_ANGLE_LATE, c="tab:orange", ls="--", lw=0.8, label=f"about {PAPER_ANGLE_LATE:g} deg")
+    ax.set_xlabel("training example")
+    ax.set_ylabel("angle dW0 vs dW0_BP (deg)")
+    ax.set_title("A: update angle (moving average)" + note)
+    ax.legend(fontsize=7)
+    sub = gs[1].subgridspec(2, 4)
+    for k in range(4):
+        for row, (W, name) in enumerate(((W0, "this rule"), (W0_bp, "backprop"))):
+            a = fig.add_subplot(sub[row, k])
+            a.imshow(W[k].reshape(28, 28), cmap="gray")
+            a.set_xticks([])
+            a.set_yticks([])
+            if k == 0:
+                a.set_ylabel(name, fontsize=7)
+    ax = fig.add_subplot(gs[2])
+    bins = np.linspace(min(rf_shuffled.min(), rf.min()), max(rf_shuffled.max(), rf.max()), 30)
+    ax.hist(rf_shuffled, bins=bins, alpha=0.6, label="shuffled", color="0.5")
+    ax.hist(rf, bins=bins, alpha=0.6, label="this rule vs backprop")
+    ax.set_xlabel("max correlation of a field")
+    ax.set_title("C: receptive-field similarity")
+    ax.legend(fontsize=7)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def parser():
+    ap = fig5.parser()
+    ap.prog = "python -m brian_segdend paper fig7"
+    ap.description = ("Figure 7: angle between the local rule's and backprop's hidden updates, and receptive fields "
+                      "vs a rate-based backprop network, from a run with every learning step recorded.")
+    ap.set_defaults(out="results/fig7")
+    ap.add_argument("--smooth", type=int, help="moving-average window in examples (default min(1000, examples/20))")
+    ap.add_argument("--bp-lr", type=float, default=0.05, help="learning rate of the backprop network (default 0.05)")
+    return ap
+
+
+def main(argv=None) -> int:
+    """``python -m brian_segdend paper fig7 [options]``."""
+    argv = list(argv or [])
+    args = parser().parse_args(argv)
+    t0 = time.perf_counter()
+    run, cfg = fig5.run_or_load(args, "fig7_run.npz")
+    n = len(run["angle"])
+    window = args.smooth or max(1, min(1000, n // 20))
+    sm = smooth(run["angle"], window)
+    x = np.arange(len(sm)) + window
+    late = float(np.nanmean(run["angle"][n // 2:]))
+    data = load_mnist()
+    bp = train_backprop(data.train_images, data.train_labels, run["order"], run["W0"].shape[0], seed=args.seed + 1000,
+                        lr=args.bp_lr)
+    rf = max_correlations(run["W0"], bp["W0"])
+    rf_sh = max_correlations(run["W0"], bp["W0"], shuffle_seed=args.seed)
+    rf_learned = max_correlations(run["W0"] - run["W0_init"], bp["W0"])
+    epochs = int(run["epoch"].max())
+    claims = check_claims(sm, late, rf, rf_sh, epochs)
+    out = Path(args.out)
+    step = max(1, len(sm) // 2000)
+    doc = {"figure": "7", "title": "relation to backprop", "config": {**cfg, "smooth": window, "bp_lr": args.bp_lr},
+           "paper": {"angle_min_deg": PAPER_ANGLE_MIN, "angle_late_deg": PAPER_ANGLE_LATE},
+           "epochs_reached": epochs, "examples": n, "networks": [cfg.get("network")],
+           "paper_scale": fig5.paper_scale(cfg), "test_error_percent": [100 * float(e) for e in run["test_error"]],
+           "angle_smoothed": {"example": x[::step].tolist(), "deg": sm[::step].tolist()},
+           "angle_first_window_deg": float(sm[0]), "angle_second_half_mean_deg": late,
+           "angle_per_epoch_mean_deg": [float(np.nanmean(run["angle"][run["epoch"] == e + 1])) for e in range(epochs)],
+           "rf_max_corr": {"median": float(np.median(rf)), "mean": float(rf.mean()),
+                           "shuffled_median": float(np.median(rf_sh)), "shuffled_p99": float(np.percentile(rf_sh, 99)),
+                           "learned_change_median": float(np.median(rf_learned))},
+           "claims": claims, "run_wall_s": float(run.get("wall_s", 0.0)),
+           "provenance": S.provenance(argv, "python -m brian_segdend paper fig7"), "wall_s": time.perf_counter() - t0}
+    S.write_json(out / "fig7.json", doc)
+    plot(x, sm, run["W0"], bp["W0"], rf, rf_sh, out / "fig7.png", " (quick)" if cfg.get("quick") else "")
+    print(f"\nFigure 7: {n} recorded examples; angle per epoch (mean): "
+          + ", ".join(f"{v:.1f}" for v in doc["angle_per_epoch_mean_deg"])
+          + f" deg; receptive fields median max r {doc['rf_max_corr']['median']:.3f} "
+            f"(shuffled {doc['rf_max_corr']['shuffled_median']:.3f})")
+    S.print_claims(claims)
+    print(f"written: {out / 'fig7.json'}, {out / 'fig7.png'}")
+    return 0
