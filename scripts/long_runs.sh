@@ -41,9 +41,12 @@ start)
         { [ -e "$out/checkpoint.npz" ] || [ -e "$out/checkpoint.prev.npz" ] || [ -e "$out/results.json" ]; } && resume=--resume
         log=$RUNS/$name/seed$SEED.log
         echo "=== $(date -u +%FT%TZ) start $name seed$SEED $resume (commit $(git -C "$WORKTREE" rev-parse --short HEAD))" >> "$log"
-        ( cd "$WORKTREE" && BRIAN_SEGDEND_BUILD_DIR=$RUNS/../builds nohup setsid nice -n 10 .venv/bin/python \
+        # every descriptor redirected on the whole background command: nothing keeps the caller's
+        # stdout (a pipe would otherwise stay open until the run ends)
+        ( cd "$WORKTREE" && BRIAN_SEGDEND_BUILD_DIR=$RUNS/../builds exec setsid nice -n 10 .venv/bin/python \
             -m brian_segdend train --hidden "${HIDDEN[$name]}" --train-size 60000 --test-size 10000 --epochs 60 \
-            --seed "$SEED" --out "$out" $resume >> "$log" 2>&1 < /dev/null & )
+            --seed "$SEED" --out "$out" $resume ) >> "$log" 2>&1 < /dev/null &
+        disown
         echo "started $name (log $log)"
     done ;;
 status)
