@@ -24,8 +24,7 @@ from ..model.params import ModelParams, ParameterError
 from ..model.recording import Recording
 from ..model.schedule import pack_chunk
 from .data import load_mnist
-from .errors import TrainingError
-from .train import TrainConfig, effective_params, load_weights, seed_for
+from .train import TrainConfig, effective_params, load_weights, recorded_config, seed_for
 
 __all__ = ["simulate", "SimulationResult", "LayerTrace", "HIDDEN_VARIABLES", "OUTPUT_VARIABLES", "simulation_steps"]
 
@@ -150,14 +149,7 @@ def simulation_steps(params: ModelParams) -> tuple[int, int, int]:
 
 
 def _config_of(weights, meta: dict, user_params: dict | None) -> TrainConfig:
-    stored = dict(meta.get("config") or {})
-    if not stored:
-        raise TrainingError(f"{weights}: this weights file does not record its configuration (written before "
-                            f"provenance records); simulate needs a weights.npz from a current training run")
-    effective = stored.pop("effective_model", None) or {}
-    recorded = {**(effective.get("user_params") or {}), **(user_params or {})}
-    if recorded:
-        stored["model"] = {**(stored.get("model") or {}), "user_params": recorded}
+    stored = recorded_config(weights, meta, user_params, "simulate")
     return TrainConfig.from_dict(stored, source=f"{weights} (recorded configuration)")
 
 

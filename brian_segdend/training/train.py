@@ -56,7 +56,7 @@ from .safeio import atomic_open, atomic_write_text, open_nofollow, remove_file, 
 __all__ = ["TrainConfig", "TrainingError", "CheckpointError", "RunLockedError", "DivergenceError",
            "train_run", "check_output_folder", "load_config_file", "classify", "save_checkpoint", "load_checkpoint",
            "seed_for", "config_key", "load_weights", "evaluate", "provenance", "check_provenance",
-           "check_resume_config", "config_differences", "data_digest", "effective_params", "write_results_text",
+           "check_resume_config", "config_differences", "data_digest", "effective_params", "recorded_config", "write_results_text",
            "write_weights", "format_duration", "save_learning_curve"]
 
 
@@ -727,6 +727,23 @@ def check_provenance(stored: dict | None, now: dict, ckpt, log=print) -> None:
                               + ". Restore them, or use --force to start again")
 
 
+def recorded_config(weights, meta: dict, user_params: dict | None, what: str) -> dict:
+    """The training configuration a weights file records (``TrainConfig.from_dict`` form).
+
+    ``user_params`` (name -> value) override the run's own values of the parameters declared in
+    the equation files; ``what`` names the command in the error for a file without a record.
+    """
+    stored = dict(meta.get("config") or {})
+    if not stored:
+        raise TrainingError(f"{weights}: this weights file does not record its configuration (written before "
+                            f"provenance records); {what} needs a weights.npz from a current training run")
+    effective = stored.pop("effective_model", None) or {}
+    recorded = {**(effective.get("user_params") or {}), **(user_params or {})}
+    if recorded:
+        stored["model"] = {**(stored.get("model") or {}), "user_params": recorded}
+    return stored
+
+
 def evaluate(weights, test_size: int | None = None, seed: int | None = None, data=None, log=print,
              user_params: dict | None = None) -> dict:
     """Test a saved network (``weights.npz`` of a training run) on the MNIST test set.
@@ -739,14 +756,7 @@ def evaluate(weights, test_size: int | None = None, seed: int | None = None, dat
     the equation files; by default the run's own values are used.
     """
     state, meta = load_weights(weights)
-    stored = dict(meta.get("config") or {})
-    if not stored:
-        raise TrainingError(f"{weights}: this weights file does not record its configuration (written before "
-                            f"provenance records); evaluate needs a weights.npz from a current training run")
-    effective = stored.pop("effective_model", None) or {}
-    recorded = {**(effective.get("user_params") or {}), **(user_params or {})}
-    if recorded:
-        stored["model"] = {**(stored.get("model") or {}), "user_params": recorded}
+    stored = recorded_config(weights, meta, user_params, "evaluate")
     if test_size is not None:
         stored["test_size"] = test_size
     if seed is not None:
