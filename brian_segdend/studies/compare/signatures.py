@@ -170,7 +170,9 @@ def burst_rule_reference(pre_s, post_s, params, P_start=None, E_start=None) -> f
     Returns the total weight change: eta times the sum, over postsynaptic bursts, of
     Etilde_pre, minus eta times the sum, over postsynaptic events, of Pbar Etilde_pre, where
     Etilde_pre is the presynaptic event trace (tau_pre; a presynaptic spike in the same time
-    step counts) and Pbar = Bbar/Ebar just before the spike (no clipping).
+    step counts) and Pbar = Bbar/Ebar just before the spike (no clipping). Ebar and Bbar decay
+    exactly here; the equation file integrates them with Euler steps (relative difference in
+    the changes below 1e-5 over a second at dt = 0.1 ms).
     """
     p = params
     T_b, tau_pre, tau_avg = (float(p[k]) for k in ("T_burst", "tau_pre", "tau_avg"))
