@@ -51,7 +51,7 @@ def test_fig6c_quick(tmp_path):
     np.savez(w, **{f"{k}{i}": np.asarray(a) for k in ("W", "b", "Y") for i, a in enumerate(st[k])})
     out = tmp_path / "fig6c"
     assert fig6c.main(["--weights", str(w), "--quick", "--test-size", "120", "--iterations", "120",
-                       "--out", str(out)]) == 0
+                       "--activity", "rate", "--out", str(out)]) == 0
     doc = json.loads((out / "fig6c.json").read_text())
     assert [s["layer"] for s in doc["scores"]] == ["input", "hidden layer 1", "hidden layer 2"]
     for s in doc["scores"]:
