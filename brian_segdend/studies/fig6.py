@@ -224,6 +224,19 @@ def check_claims(arch: dict) -> list[dict]:
     return claims
 
 
+def _recorded_plateau_sd(folder: Path) -> float | None:
+    """The plateau_sd (ms) in the configuration of the first finished run under ``folder`` (None if none says)."""
+    for path in sorted(Path(folder).glob("*/seed*/results.json")):
+        try:
+            cfg = json.loads(path.read_text()).get("config") or {}
+        except (OSError, ValueError):
+            continue
+        for model in (cfg.get("effective_model") or {}, cfg.get("model") or {}):
+            if model.get("plateau_sd") is not None:
+                return float(model["plateau_sd"])
+    return None
+
+
 def supplement_claims(arch: dict, sup: dict, plateau_sd_ms) -> list[dict]:
     """Claim 5: the plateau-time variant's curve is within SUPPLEMENT_PP of the default's at the last common epoch."""
     claims = []
@@ -344,6 +357,8 @@ def main(argv=None) -> int:
     sup = None
     if plateau_sd_ms is not None or (args.from_runs and (out / SUPPLEMENT_DIR).is_dir()):
         sup = collect(out / SUPPLEMENT_DIR, args.architectures)
+        if plateau_sd_ms is None:
+            plateau_sd_ms = _recorded_plateau_sd(out / SUPPLEMENT_DIR)
         claims += supplement_claims(arch, sup, plateau_sd_ms)
     quick_names = None
     if args.quick or any(a["seeds"] and next(iter(a["seeds"].values()))["network"] not in (None, n)
