@@ -246,6 +246,10 @@ def supplement_claims(arch: dict, sup: dict, plateau_sd_ms) -> list[dict]:
         text = (f"{name}: per-neuron random plateau times (sd {sd}) give a similar curve "
                 f"(|difference| <= {SUPPLEMENT_PP:g} pp at the last common epoch)")
         n = min(len(a), len(b))
+        if not ARCHITECTURES.get(name, (1,)):
+            claims.append({"claim": text, "result": "not judged",
+                           "detail": "not judged: no hidden layer, so no plateaus (the same run by construction)"})
+            continue
         if not n:
             claims.append({"claim": text, "result": "not judged", "detail": "not judged: no common epoch"})
             continue
