@@ -303,7 +303,7 @@ def main(argv=None) -> int:
            "paper_scale": network == "784-500-100-10" and n >= 2000 and not args.quick,
            "provenance": S.provenance(argv, "python -m brian_segdend paper fig6c"), "wall_s": time.perf_counter() - t0}
     S.write_json(out / "fig6c.json", doc)
-    plot(emb, y, scores, out / "fig6c.png", f" ({doc['config']['network']}, {n} test images)")
+    plot(emb, y, scores, out / "fig6c.png", f" ({doc['config']['network']}, {n} test images, {args.activity} read-out)")
     print(f"\nFigure 6C ({doc['config']['network']}, {n} test images): " + "; ".join(
         f"{s['layer']}: silhouette {s['silhouette']:.3f}, 5-NN {100 * s['knn_accuracy']:.1f}%" for s in scores))
     for a in agreement or []:
