@@ -31,7 +31,7 @@ from . import learning as L
 
 __all__ = ["QUANTITY_FIELDS", "RunParam", "RUN_PARAMS", "SHARED_PARAMS", "run_values", "validation_namespace",
            "unit_string", "shared_declarations", "Spec", "COMPARTMENTS", "GroupSpec", "GROUPS", "STIMULI",
-           "EXTRAS", "SYNAPSE_MODELS", "END_EVENTS", "CONSTANTS", "added_names"]
+           "EXTRAS", "SYNAPSE_MODELS", "OPTIONAL_COMPARTMENTS", "END_EVENTS", "CONSTANTS", "added_names"]
 
 #: Unit of each quantity field of ModelParams (configuration files give plain numbers in it).
 QUANTITY_FIELDS = {
@@ -142,6 +142,9 @@ COMPARTMENTS = {
                          directives=("on_pre",), method_required=True),
     "hidden_apical": Spec(provides={"V_a": 1}, uses={"w": ms},
                           directives=("on_pre",), method_required=True),
+    # the apical dendrite of the rate-feedback variant (ModelParams.feedback_signal = 'rates', its own
+    # build; OPTIONAL_COMPARTMENTS): fb_rate = sum_j Y_ij phi1_j is the feedback synapses' summed variable
+    "hidden_apical_rates": Spec(provides={"V_a": 1}, uses={"fb_rate": 1}, directives=(), method_required=True),
     "hidden_soma": Spec(provides={"V": 1, "phi": Hz}, uses={"V_b": 1, "V_a": 1},
                         directives=("threshold",), method_required=True),
     "output_dendrite": Spec(provides={"V_b": 1, "b": 1}, uses={"w": ms},
@@ -150,6 +153,11 @@ COMPARTMENTS = {
                         uses={"V_b": 1, "label": 1, "teach": 1},
                         directives=("threshold",), method_required=True),
 }
+
+
+#: Files the default network does not use: loaded when present, part of a build only where used
+#: (so that the default build's hash does not depend on them).
+OPTIONAL_COMPARTMENTS = ("hidden_apical_rates",)
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,9 @@ GROUPS = {
     "hidden_dend": GroupSpec("hidden dendrites", ("hidden_basal", "hidden_apical"),
                              "E : Hz (linked)\nsbar : Hz (linked)\neta_b : 1 (shared, constant)\n"
                              "P_b : second (shared, constant)\n"),
+    "hidden_dend_rates": GroupSpec("hidden dendrites (rate feedback)", ("hidden_basal", "hidden_apical_rates"),
+                                   "E : Hz (linked)\nsbar : Hz (linked)\neta_b : 1 (shared, constant)\n"
+                                   "P_b : second (shared, constant)\nfb_rate : 1\n"),
     "hidden_soma": GroupSpec("hidden soma", ("hidden_soma", "kernel"),
                              "V_b : 1 (linked)\nV_a : 1 (linked)\n" + L.HIDDEN_SOMA_VARS),
     "output_dend": GroupSpec("output dendrite", ("output_dendrite",),
@@ -199,6 +210,8 @@ SYNAPSE_MODELS = {
     "W_hidden": "w : second\neta_w : 1 (shared, constant)\nP_w : second (shared, constant)",
     "W_output": "w : second\neta_w : 1 (shared, constant)\nP_w : second**2 (shared, constant)",
     "Y": "w : second",
+    # rate feedback (feedback_signal = 'rates'): the output somas' rates through Y, summed every step
+    "Y_rates": "w : second\nfb_rate_post = w*phi_pre : 1 (summed)",
     "Y_symmetric": "w : second\neta_w : 1 (shared, constant)\nP_w : second**2 (shared, constant)",
 }
 
