@@ -93,6 +93,9 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
     ap.add_argument("--feedback", choices=list(FEEDBACK_VARIANTS),
                     help="feedback weights Y (default random; sparse: 80%% zeros, rest x5; sparse_noscale: "
                          "80%% zeros, not rescaled; symmetric: Y = W_top^T)")
+    ap.add_argument("--feedback-signal", choices=["spikes", "rates"],
+                    help="what the output layer sends back through Y: its filtered spike trains (default) or its "
+                         "rates phi_max sigma(V) (the paper's Figure 7 variant; its own build)")
     ap.add_argument("--test-duration", type=positive_float, help="test phase per image in ms (default 250; paper 500)")
     ap.add_argument("--plateau-sd", type=nonneg_float, help="sd in ms of per-neuron plateau times (0 = off; paper sqrt(3))")
     ap.add_argument("--plateau-code", choices=["rate", "burst"],
@@ -164,6 +167,7 @@ def config_from_args(args) -> TrainConfig:
         if v is not None:
             values[k] = v
     model_opts = {"eta": args.eta, "g_a": args.g_a, "feedback": args.feedback,
+                  "feedback_signal": args.feedback_signal,
                   "test_duration": args.test_duration, "plateau_sd": args.plateau_sd,
                   "eta_bias": args.eta_bias, "rates": args.rates, "kernel": args.kernel,
                   "timing": args.timing,

@@ -69,7 +69,7 @@ def test_main_quick(tmp_path):
     for name in ("comparison.json", "comparison.md", "comparison.png", "models.md"):
         assert (out / name).stat().st_size > 0, name
     r = json.loads((out / "comparison.json").read_text())
-    assert set(r["models"]) == {"stdp", "clopath", "urbanczik_senn", "segdend"}
+    assert set(r["models"]) == {"stdp", "clopath", "urbanczik_senn", "payeur", "segdend"}
     for m, res in r["models"].items():
         assert set(res["conditions"]) == set(C.CONDITION_NAMES), m
         for name, c in res["conditions"].items():
@@ -79,10 +79,14 @@ def test_main_quick(tmp_path):
     seg = r["models"]["segdend"]["conditions"]
     assert seg["early_apical"]["sign"] == -1 and seg["late_apical"]["sign"] == 1
     assert seg["no_apical"]["dw_mean"] == 0.0 and seg["no_apical"]["sign"] == 0
+    bursts = r["models"]["payeur"]["conditions"]
+    assert bursts["sustained_apical"]["burst_fraction"] > bursts["no_apical"]["burst_fraction"]   # apical input: bursts
+    assert bursts["sustained_apical"]["sign"] == 1
     md = (out / "comparison.md").read_text()
     assert "| early_apical |" in md and "disagree" in md
     models_md = (out / "models.md").read_text()
     assert "Song" in models_md and "Clopath" in models_md and "Urbanczik" in models_md and "\\frac" in models_md
+    assert "Payeur" in models_md and "burst fraction" in md
 
 
 def test_disagreements_report_sign_and_magnitude():
@@ -103,3 +107,55 @@ def test_disagreements_report_sign_and_magnitude():
     assert dis["sustained_apical"]["kind"] == "magnitude"
     assert dis["sustained_apical"]["normalised"] == pytest.approx({"a": 0.1, "b": 0.9})
     assert "late_apical" not in dis and "no_apical" not in dis
+
+
+def test_payeur_burst_rule():
+    """Payeur et al. (2021) Fig. 2, through the equation file: a burst after presynaptic input
+    potentiates, an isolated event depresses by Pbar times as much; dendritic input raises the
+    burst fraction, and the sign of the change follows burst fraction minus the running Pbar.
+    Every change equals the NumPy oracle on the recorded spike trains."""
+    r = C.burst_rule()
+    p = C.load_model_file("payeur").params
+    pair = r["pairings"]
+    for name, c in pair.items():
+        assert c["dw"] == pytest.approx(c["expected"], rel=1e-5, abs=1e-12), name
+    assert (pair["event"]["events"], pair["event"]["bursts"]) == (1, 0)
+    assert (pair["burst"]["events"], pair["burst"]["bursts"]) == (1, 1)
+    assert pair["burst3"]["post_ms"] == pytest.approx([5.0, 10.0, 15.0])   # no spikes of its own
+    tau = float(p["tau_pre"] / C.ms)
+    # event 5 ms after the presynaptic spike: -eta * P0 * exp(-5/tau_pre)
+    assert pair["event"]["dw"] == pytest.approx(-p["eta"] * p["P0"] * np.exp(-5 / tau), rel=1e-9)
+    # burst: the event's depression plus +eta * exp(-10/tau_pre) at the second spike
+    assert pair["burst"]["dw"] == pytest.approx(p["eta"] * (np.exp(-10 / tau) - p["P0"] * np.exp(-5 / tau)), rel=1e-9)
+    assert pair["burst"]["dw"] > 0 > pair["event"]["dw"] > pair["two_events"]["dw"]
+    assert pair["burst3"]["dw"] == pytest.approx(pair["burst"]["dw"], rel=1e-12)   # a burst counts once
+    assert r["dw_max_error"] < 1e-4 * r["dw_max_abs"]
+    levels = [r["levels"][k] for k in sorted(r["levels"])]
+    bf = [lv["burst_fraction"] for lv in levels]
+    assert bf[0] < bf[1] < bf[2]                          # dendritic input raises the burst fraction
+    assert bf[0] < r["P0"] < bf[2]
+    low, high = levels[0], levels[-1]
+    assert low["dw_mean"] < -3 * low["dw_sem"]            # below the expected burst fraction: LTD
+    assert high["dw_mean"] > 3 * high["dw_sem"]           # above it: LTP
+    assert low["Pbar_end"] < r["P0"] < high["Pbar_end"]   # the running estimate follows
+
+
+def test_payeur_bad_equation_file(tmp_path):
+    """A mistake in payeur2021.eqs names the file and its line."""
+    text = C.load_model_file("payeur").text
+    lines = text.splitlines()
+    k = next(i for i, ln in enumerate(lines) if ln.startswith("dV_d/dt"))
+    bad = list(lines)
+    bad[k] = bad[k].replace(": volt", ": vlot")
+    (tmp_path / "payeur2021.eqs").write_text("\n".join(bad) + "\n")
+    with pytest.raises(EquationFileError, match=f"payeur2021.eqs:{k + 1}:"):
+        C.load_model_file("payeur", tmp_path)
+    k = next(i for i, ln in enumerate(lines) if "param tau_avg" in ln)
+    bad = list(lines)
+    bad[k] = bad[k].replace("4*second", "4*secnd")
+    (tmp_path / "payeur2021.eqs").write_text("\n".join(bad) + "\n")
+    with pytest.raises(EquationFileError, match=f"payeur2021.eqs:{k + 1}: parameter 'tau_avg'"):
+        C.load_model_file("payeur", tmp_path)
+    (tmp_path / "payeur2021.eqs").write_text(text.replace("Pbar = Bbar/Ebar : 1", "Pb = Bbar/Ebar : 1"))
+    with pytest.raises(EquationFileError, match="payeur2021.eqs:.*must define Pbar"):
+        C.load_model_file("payeur", tmp_path)

@@ -95,8 +95,8 @@ def _lhs(code: str) -> tuple[str, str]:
 SUBEXPR = {"kernel": "s", "hidden_basal": "V_b_post", "hidden_apical": "V_a_post", "output_dendrite": "V_b_post"}
 NETWORK_ADDED = {"kernel": "sbar : Hz", "input_poisson": "sum_s : Hz", "hidden_basal": "E : Hz",
                  "hidden_apical": "eta_b : 1", "hidden_soma": "alpha_f : 1", "output_dendrite": "P_b : second",
-                 "output_soma": "phi_star : Hz"}
-GROUP_CLASH = {"kernel": "V : 1", "hidden_apical": "b : 1", "input_poisson": "k_s : Hz"}
+                 "output_soma": "phi_star : Hz", "hidden_apical_rates": "eta_b : 1"}
+GROUP_CLASH = {"kernel": "V : 1", "hidden_apical": "b : 1", "input_poisson": "k_s : Hz", "hidden_apical_rates": "b : 1"}
 
 
 def generate_mutations():

@@ -44,6 +44,19 @@ def test_pearson_and_max_correlations():
     np.testing.assert_allclose(fig7.smooth([1, 2, 3, np.nan, 5], 2), [1.5, 2.5, 3.0, 5.0])
 
 
+def test_fig7_rate_feedback_claim():
+    """Claim 4: the rate-feedback angle (second-half mean) must be below the spiking one."""
+    rng = np.random.default_rng(0)
+    n = 400
+    spikes = {"angle": 80 + rng.normal(0, 2, n), "epoch": np.repeat([1, 2], n // 2)}
+    rates = {"angle": 50 + rng.normal(0, 2, n), "epoch": np.repeat([1, 2], n // 2)}
+    a, b = fig7.angle_summary(spikes, 20), fig7.angle_summary(rates, 20)
+    assert a["late"] == pytest.approx(np.mean(spikes["angle"][n // 2:])) and len(a["per_epoch"]) == 2
+    assert fig7.rate_claim(a, b, 2)["result"] == "PASS"
+    assert fig7.rate_claim(b, a, 2)["result"] == "FAIL"
+    assert "35" in fig7.rate_claim(a, b, 2)["paper"]
+
+
 def test_fig6c_quick(tmp_path):
     p = ModelParams(hidden=(30, 20))
     st = initial_weights(p, np.random.default_rng(1))
@@ -51,7 +64,7 @@ def test_fig6c_quick(tmp_path):
     np.savez(w, **{f"{k}{i}": np.asarray(a) for k in ("W", "b", "Y") for i, a in enumerate(st[k])})
     out = tmp_path / "fig6c"
     assert fig6c.main(["--weights", str(w), "--quick", "--test-size", "120", "--iterations", "120",
-                       "--out", str(out)]) == 0
+                       "--activity", "rate", "--out", str(out)]) == 0
     doc = json.loads((out / "fig6c.json").read_text())
     assert [s["layer"] for s in doc["scores"]] == ["input", "hidden layer 1", "hidden layer 2"]
     for s in doc["scores"]:

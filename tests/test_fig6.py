@@ -72,3 +72,33 @@ def test_collect_partial_runs_and_claims(tmp_path):
     claims = check_claims(arch)
     assert [c["result"] for c in claims[:3]] == ["PASS", "PASS", "PASS"]
     assert all(c["detail"] == "not judged: reached 40 epoch(s)" for c in claims[3:])
+
+
+def _finished_run(folder, errors_percent, hidden=()):
+    folder.mkdir(parents=True)
+    epochs = [{"epoch": k + 1, "examples": 1000 * (k + 1), "test_error": v / 100, "train_error": 0.1, "wall_s": 1.0}
+              for k, v in enumerate(errors_percent)]
+    (folder / "results.json").write_text(json.dumps(
+        {"config": {"hidden": list(hidden)}, "epochs": epochs, "initial_test_error": 0.9, "finished": True,
+         "final_test_error": epochs[-1]["test_error"], "examples_per_second": 100.0}))
+
+
+@pytest.mark.parametrize("shift, expected", [(0.5, "PASS"), (1.5, "FAIL")])
+def test_plateau_time_supplement_is_collected_and_judged(tmp_path, shift, expected):
+    """``paper fig6 --from-runs`` finds <out>/plateau_sd/ (the supplement) and judges its curves per network;
+    ``paper summary`` lists those claims with the paper's 'similar curves'."""
+    from brian_segdend.studies import fig6, paper_summary
+
+    for name, hidden in fig6.ARCHITECTURES.items():
+        _finished_run(tmp_path / name / "seed1", [20.0, 12.0, 10.0], hidden)
+        _finished_run(tmp_path / fig6.SUPPLEMENT_DIR / name / "seed1", [20.0, 13.0, 10.0 + shift], hidden)
+    assert fig6.main(["--from-runs", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "fig6b.json").read_text())
+    assert doc["supplement"]["architectures"]["784-500-10"]["mean_percent"] == pytest.approx([20.0, 13.0, 10.0 + shift])
+    sup = [c for c in doc["claims"] if "random plateau times" in c["claim"]]
+    assert len(sup) == 3 and [c["result"] for c in sup] == ["not judged", expected, expected], sup
+    assert "no hidden layer" in sup[0]["detail"] and f"{shift:+.2f} pp" in sup[1]["detail"]
+    rows, _ = paper_summary.collect_rows(tmp_path)
+    sup_rows = [r for r in rows if "random plateau times" in r["claim"]]
+    assert len(sup_rows) == 3 and all(r["paper"] == "similar curves (Fig. 6 supplement)" for r in sup_rows)
+    assert all(r["epochs"] == 3 for r in sup_rows)

@@ -31,8 +31,8 @@ from . import learning as L
 
 __all__ = ["QUANTITY_FIELDS", "RunParam", "RUN_PARAMS", "SHARED_PARAMS", "run_values", "validation_namespace",
            "unit_string", "shared_declarations", "Spec", "COMPARTMENTS", "GroupSpec", "GROUPS", "STIMULI",
-           "EXTRAS", "SYNAPSE_MODELS", "END_EVENTS", "CONSTANTS", "added_names", "VARIANT_COMPARTMENTS",
-           "compartment_spec", "PLATEAU_CODE_FILES", "hidden_soma_kind"]
+           "EXTRAS", "SYNAPSE_MODELS", "OPTIONAL_COMPARTMENTS", "END_EVENTS", "CONSTANTS", "added_names",
+           "VARIANT_COMPARTMENTS", "compartment_spec", "PLATEAU_CODE_FILES", "hidden_soma_kind"]
 
 #: Unit of each quantity field of ModelParams (configuration files give plain numbers in it).
 QUANTITY_FIELDS = {
@@ -144,6 +144,9 @@ COMPARTMENTS = {
                          directives=("on_pre",), method_required=True),
     "hidden_apical": Spec(provides={"V_a": 1}, uses={"w": ms},
                           directives=("on_pre",), method_required=True),
+    # the apical dendrite of the rate-feedback variant (ModelParams.feedback_signal = 'rates', its own
+    # build; OPTIONAL_COMPARTMENTS): fb_rate = sum_j Y_ij phi1_j is the feedback synapses' summed variable
+    "hidden_apical_rates": Spec(provides={"V_a": 1}, uses={"fb_rate": 1}, directives=(), method_required=True),
     "hidden_soma": Spec(provides={"V": 1, "phi": Hz}, uses={"V_b": 1, "V_a": 1},
                         directives=("threshold",), method_required=True),
     "output_dendrite": Spec(provides={"V_b": 1, "b": 1}, uses={"w": ms},
@@ -176,6 +179,11 @@ def hidden_soma_kind(plateau_code: str) -> str:
     return "hidden_soma_burst" if plateau_code == "burst" else "hidden_soma"
 
 
+#: Files the default network does not use: loaded when present, part of a build only where used
+#: (so that the default build's hash does not depend on them).
+OPTIONAL_COMPARTMENTS = ("hidden_apical_rates",)
+
+
 @dataclass(frozen=True)
 class GroupSpec:
     """One kind of NeuronGroup: its equation files (a name may be defined in only one of them) and the equations the model adds to them."""
@@ -191,6 +199,9 @@ GROUPS = {
     "hidden_dend": GroupSpec("hidden dendrites", ("hidden_basal", "hidden_apical"),
                              "E : Hz (linked)\nsbar : Hz (linked)\neta_b : 1 (shared, constant)\n"
                              "P_b : second (shared, constant)\n"),
+    "hidden_dend_rates": GroupSpec("hidden dendrites (rate feedback)", ("hidden_basal", "hidden_apical_rates"),
+                                   "E : Hz (linked)\nsbar : Hz (linked)\neta_b : 1 (shared, constant)\n"
+                                   "P_b : second (shared, constant)\nfb_rate : 1\n"),
     "hidden_soma": GroupSpec("hidden soma", ("hidden_soma", "kernel"),
                              "V_b : 1 (linked)\nV_a : 1 (linked)\n" + L.HIDDEN_SOMA_VARS),
     # burst-coded plateaus: the soma with the burst memory (hidden_burst.eqs); ``plateau`` is set to
@@ -228,6 +239,8 @@ SYNAPSE_MODELS = {
     "W_hidden": "w : second\neta_w : 1 (shared, constant)\nP_w : second (shared, constant)",
     "W_output": "w : second\neta_w : 1 (shared, constant)\nP_w : second**2 (shared, constant)",
     "Y": "w : second",
+    # rate feedback (feedback_signal = 'rates'): the output somas' rates through Y, summed every step
+    "Y_rates": "w : second\nfb_rate_post = w*phi_pre : 1 (summed)",
     "Y_symmetric": "w : second\neta_w : 1 (shared, constant)\nP_w : second**2 (shared, constant)",
 }
 

@@ -49,7 +49,7 @@ from brian2.parsing.expressions import is_boolean_expression, parse_expression_d
 from brian2.units.fundamentalunits import DIMENSIONLESS, DimensionMismatchError, get_dimensions
 from brian2.utils.stringtools import get_identifiers
 
-from .contract import COMPARTMENTS, GROUPS, added_names, compartment_spec
+from .contract import COMPARTMENTS, GROUPS, OPTIONAL_COMPARTMENTS, added_names, compartment_spec
 from .params import ModelParams, ParameterError
 from .quantities import QuantityParseError, format_quantity, parse_quantity
 
@@ -573,12 +573,16 @@ def _check_noise(path, lineno, eq, noise, directives):
 def load_all(namespace: dict, directory: Path | None = None, variants=()) -> dict:
     """Load and validate every compartment file; returns name -> CompartmentFile.
 
-    ``variants``: names of ``contract.VARIANT_COMPARTMENTS`` files to load too (e.g.
-    ``hidden_burst`` for burst-coded plateaus); the others are not read. Besides each file on its
+    Files of :data:`~brian_segdend.model.contract.OPTIONAL_COMPARTMENTS` are loaded only when the
+    folder has them; ``variants``: names of ``contract.VARIANT_COMPARTMENTS`` files to load too (e.g.
+    ``hidden_burst`` for burst-coded plateaus; the others are not read). Besides each file on its
     own, checks that files combined into one group (:data:`brian_segdend.model.contract.GROUPS`)
     do not define the same name.
     """
-    files = {name: load_compartment(name, namespace, directory) for name in (*COMPARTMENTS, *variants)}
+    folder = Path(directory) if directory is not None else default_equation_dir()
+    files = {name: load_compartment(name, namespace, directory) for name in COMPARTMENTS
+             if name not in OPTIONAL_COMPARTMENTS or (folder / f"{name}.eqs").exists()}
+    files.update({name: load_compartment(name, namespace, directory) for name in variants})
     seen_params = {}
     for f in files.values():
         for pname, up in f.user_params.items():
@@ -588,8 +592,8 @@ def load_all(namespace: dict, directory: Path | None = None, variants=()) -> dic
                     f"{up.path}:{up.value_line}: parameter '{pname}' is also declared in {first.where} with "
                     f"another unit or value; a parameter declared in several files needs the same one")
     for spec in GROUPS.values():
-        if any(member not in files for member in spec.files):   # a variant's group, variant not loaded
-            continue
+        if any(member not in files for member in spec.files):
+            continue          # a group of an optional file that this folder lacks
         group = spec.label
         seen = {}
         for member in spec.files:

@@ -40,7 +40,7 @@ from .contract import (
 from .equations import EquationFileError
 from .params import KERNEL_CUTOFF
 
-__all__ = ["build_group", "Builder", "input_layer", "hidden_layer", "output_layer", "projection",
+__all__ = ["build_group", "Builder", "input_layer", "hidden_layer", "output_layer", "projection", "rate_projection",
            "kernel_cutoffs", "cutoff_statements", "TEST_RESET_EVENT"]
 
 #: the custom event of a test reset (schedule array ``reset``, run argument ``test_reset``)
@@ -203,16 +203,17 @@ def input_layer(b: Builder, name: str, n: int, stimulus: str, stop: bool = False
     return g
 
 
-def hidden_layer(b: Builder, name: str, n: int, plateau_code: str = "rate"):
+def hidden_layer(b: Builder, name: str, n: int, rate_feedback: bool = False, plateau_code: str = "rate"):
     """One layer of hidden neurons.
 
-    The dendrite group (basal + apical files, order 0) and the soma group (soma + kernel files,
+    The dendrite group (basal + apical files, order 0; ``rate_feedback``: the apical file of the
+    rate-feedback variant, ``hidden_apical_rates.eqs``) and the soma group (soma + kernel files,
     order 1), linked both ways, with the plateau and learning code of
     :mod:`brian_segdend.model.learning`. With ``plateau_code='burst'`` the somas also get
     ``hidden_burst.eqs`` (which ``b.files`` must hold) and the burst-coded plateau code.
     Returns (dendrites, somas).
     """
-    d = b.group("hidden_dend", f"{name}_dend", n, {"end_t": END_EVENTS["end_t"]}, order=0)
+    d = b.group("hidden_dend_rates" if rate_feedback else "hidden_dend", f"{name}_dend", n, {"end_t": END_EVENTS["end_t"]}, order=0)
     s = b.group(hidden_soma_kind(plateau_code), f"{name}_soma", n, END_EVENTS, order=1)
     s.V_b = b2.linked_var(d, "V_b")
     s.V_a = b2.linked_var(d, "V_a")
@@ -291,6 +292,20 @@ def projection(b: Builder, name: str, src, tgt, model: str, on_pre: str, learn: 
     else:
         S.connect(i=i, j=j)
         b.sizes[name] = len(i)
+    b.objects.append(S)
+    return S
+
+
+def rate_projection(b: Builder, name: str, src, tgt) -> b2.Synapses:
+    """All-to-all feedback synapses ``name`` carrying ``src``'s rates ``phi`` (rate feedback).
+
+    Model :data:`~brian_segdend.model.contract.SYNAPSE_MODELS` ``"Y_rates"``: the summed variable
+    ``fb_rate`` of ``tgt`` = sum over synapses of ``w * phi_pre``, updated by Brian2 in the
+    ``groups`` slot just before ``tgt`` (order ``tgt.order - 1``). No spike pathway.
+    """
+    S = b2.Synapses(src, tgt, model=SYNAPSE_MODELS["Y_rates"], name=name, namespace=b.namespace)
+    S.connect()
+    b.sizes[name] = len(src) * len(tgt)
     b.objects.append(S)
     return S
 

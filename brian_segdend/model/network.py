@@ -13,7 +13,8 @@ Brian2 objects per layer
 * ``output_dend``      NeuronGroup: ``output_dendrite.eqs``
 * ``output_soma``      NeuronGroup: ``output_soma.eqs``
 * ``W{k}``             Synapses from layer k's spiking group to layer k+1's dendrites
-* ``Y{k}``             Synapses from the output soma to hidden layer k's apical dendrites
+* ``Y{k}``             Synapses from the output soma to hidden layer k's apical dendrites (spikes;
+  with ``feedback_signal = 'rates'`` a summed variable of the output rates, ``hidden_apical_rates.eqs``)
 
 Dendrites update before somas in each step (``order``), so a soma integrates the
 dendritic potential of the same step (docs/MODEL.md's update order).
@@ -50,9 +51,9 @@ from brian2 import ms, second
 from ..standalone import fastrng
 from ..standalone.compiled import CompiledNetwork, UsesCompiledNetwork, stop_function
 from . import learning as L
-from .contract import PLATEAU_CODE_FILES, run_values, validation_namespace
+from .contract import OPTIONAL_COMPARTMENTS, PLATEAU_CODE_FILES, run_values, validation_namespace
 from .equations import default_equation_dir, load_all, resolve_user_params
-from .layers import Builder, cutoff_statements, hidden_layer, input_layer, kernel_cutoffs, output_layer, projection
+from .layers import Builder, cutoff_statements, hidden_layer, input_layer, kernel_cutoffs, output_layer, projection, rate_projection
 from .learning import RULE_UNIT
 from .params import KERNEL_CUTOFF, ModelParams, ParameterError
 from .recording import Recorded, Recording, SealedNetwork
@@ -231,12 +232,16 @@ class SegDendNetwork(UsesCompiledNetwork):
         # parameters declared in the files: run arguments like the model's own (ParameterError before any codegen)
         self.user_values = resolve_user_params(self.files, params.user_params, "user_params")
         self.runtime_values = run_values(params) | self.user_values
+        if params.feedback_signal == "rates" and "hidden_apical_rates" not in self.files:
+            raise ParameterError(f"parameter 'feedback_signal': 'rates' needs {self.equation_dir / 'hidden_apical_rates.eqs'}"
+                                 f", which is missing")
         self._n_runs = 0
         payload = {
             "sizes": params.layer_sizes, "dt": float(params.dt / ms), "steps": self.chunk_steps,
             "capacity": self.capacity, "record": record, "record_state": record_state, "dense": self.dense,
             "fast_rng": fastrng.header_text() if self.fast_rng else False, "precision": precision,
-            "files": {n: f.build_text for n, f in self.files.items()},   # without '#: param' values
+            # without '#: param' values; an optional file only where this build uses it
+            "files": {n: f.build_text for n, f in self.files.items() if n in self._used_files()},
             "brian2": b2.__version__, "device": device,
             # the flags the build will use: configure_standalone_build adds -funroll-loops once per
             # process, so add it here only where it is missing (else the first network of a process
@@ -253,10 +258,19 @@ class SegDendNetwork(UsesCompiledNetwork):
             payload["feedback"] = "learned"
         if self.learning_records:
             payload["learning_records"] = True   # only added when on: the default build keeps its hash
+        if params.feedback_signal != "spikes":
+            payload["feedback_signal"] = params.feedback_signal   # only added when not the default
         if params.plateau_code != "rate":
             payload["plateau_code"] = params.plateau_code   # likewise (its file is in "files" too)
         self.compiled = CompiledNetwork("net", payload, build_dir)
         self._setup()
+
+    def _used_files(self) -> set:
+        """The equation files this build uses (the optional ones only where its options need them)."""
+        used = set(self.files) - set(OPTIONAL_COMPARTMENTS)
+        if self.params.feedback_signal == "rates" and self.params.hidden:
+            used = (used - {"hidden_apical"}) | {"hidden_apical_rates"}
+        return used & set(self.files)
 
     # ------------------------------------------------------------------ parameters
     def set_params(self, params: ModelParams):
@@ -265,6 +279,8 @@ class SegDendNetwork(UsesCompiledNetwork):
             raise ParameterError("set_params: layer sizes and dt are fixed by the build; make a new network")
         if params.feedback != self.params.feedback:
             raise ParameterError("set_params: the feedback variant is fixed by the build; make a new network")
+        if params.feedback_signal != self.params.feedback_signal:
+            raise ParameterError("set_params: the feedback signal (spikes or rates) is fixed by the build; make a new network")
         if params.kernel != self.params.kernel:
             raise ParameterError("set_params: the kernel is fixed by the build; make a new network")
         if params.plateau_code != self.params.plateau_code:
@@ -332,7 +348,8 @@ class SegDendNetwork(UsesCompiledNetwork):
         self.input = input_layer(b, "input", p.n_input, "images", stop=True)
         self.dend, self.soma = [], []
         for k, n_h in enumerate(p.hidden):
-            d, s = hidden_layer(b, f"hidden{k}", n_h, plateau_code=p.plateau_code)
+            d, s = hidden_layer(b, f"hidden{k}", n_h, rate_feedback=p.feedback_signal == "rates",
+                                plateau_code=p.plateau_code)
             self.dend.append(d)
             self.soma.append(s)
         self.out_dend, self.out_soma = output_layer(b, p.n_output)
@@ -350,6 +367,11 @@ class SegDendNetwork(UsesCompiledNetwork):
         symmetric = p.feedback in ("symmetric", "symmetric_noise")
         apical = self.files["hidden_apical"]
         for k, d in enumerate(self.dend):
+            if p.feedback_signal == "rates":
+                # rate feedback: no spikes travel; the summed variable fb_rate = sum_j Y_ij phi1_j
+                # is recomputed every step (hidden_apical_rates.eqs)
+                self.Y.append(rate_projection(b, f"Y{k}", self.out_soma, d))
+                continue
             self.Y.append(projection(b, f"Y{k}", self.out_soma, d, "Y_symmetric" if symmetric else "Y",
                                      apical.directives["on_pre"], L.FEEDBACK_UPDATE if symmetric else None,
                                      cutoff=cutoff_statements(apical, "on_pre_cutoff") if truncated else None))

@@ -32,7 +32,7 @@ from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimen
 from .contract import QUANTITY_FIELDS
 from .quantities import QuantityParseError, format_quantity, parse_quantity
 
-__all__ = ["ModelParams", "ParameterError", "default_learning_rates", "FEEDBACK_VARIANTS", "RATE_PRESETS",
+__all__ = ["ModelParams", "ParameterError", "default_learning_rates", "FEEDBACK_VARIANTS", "FEEDBACK_SIGNALS", "RATE_PRESETS",
            "DEFAULT_RATES", "KERNELS", "KERNEL_CUTOFF", "TIMING_PRESETS", "DEFAULT_TIMING", "PAPER_SETTLE",
            "DEPTH_SETTLE_STEP", "AVERAGING_WINDOW", "default_settle", "is_number", "is_integer",
            "layer_sizes_tuple", "PLATEAU_CODES", "DEFAULT_BURST_SCALE", "MAX_BURST_SCALE"]
@@ -40,6 +40,9 @@ __all__ = ["ModelParams", "ParameterError", "default_learning_rates", "FEEDBACK_
 #: Feedback weights Y (Fig. 8): random; sparse (80% zeros, the rest x 5); sparse_noscale (80% zeros,
 #: not rescaled: Fig. 8 supplement 1); symmetric (Y = W_top^T, following it); symmetric plus noise.
 FEEDBACK_VARIANTS = ("random", "sparse", "sparse_noscale", "symmetric", "symmetric_noise")
+#: what the output layer sends back through Y (Figure 7): its filtered spike trains (the model) or
+#: its instantaneous rates phi_max sigma(V) (the paper's Figure 7A red line; its own build)
+FEEDBACK_SIGNALS = ("spikes", "rates")
 
 #: How a hidden neuron's plateau reaches its basal synapses (docs/MODEL.md, "Burst-coded plateaus"):
 #:
@@ -263,6 +266,7 @@ class ModelParams:
     # feedback and initial weights
     feedback: str = "random"              # random | sparse | sparse_noscale | symmetric | symmetric_noise
     feedback_noise: float = 0.05          # sd of the noise (fraction of W_sd) for symmetric_noise
+    feedback_signal: str = "spikes"       # spikes | rates: what Y carries (Fig. 7's rate-feedback variant)
     init_V_avg: float = 3.0               # initial-weight recipe (docs/MODEL.md)
     init_V_sd: float = 3.0
     init_b_avg: float = 0.8
@@ -404,6 +408,12 @@ class ModelParams:
         self._check_steps()
         if not isinstance(self.feedback, str) or self.feedback not in FEEDBACK_VARIANTS:
             raise ParameterError(f"parameter 'feedback': must be one of {FEEDBACK_VARIANTS}, got {self.feedback!r}")
+        if not isinstance(self.feedback_signal, str) or self.feedback_signal not in FEEDBACK_SIGNALS:
+            raise ParameterError(f"parameter 'feedback_signal': must be one of {FEEDBACK_SIGNALS}, "
+                                 f"got {self.feedback_signal!r}")
+        if self.feedback_signal == "rates" and self.feedback in ("symmetric", "symmetric_noise"):
+            raise ParameterError("parameter 'feedback_signal': 'rates' is implemented for fixed feedback weights "
+                                 f"(random, sparse, sparse_noscale), not feedback = {self.feedback!r}")
         n_layers = len(self.hidden) + 1
         for name in ("eta", "eta_bias"):
             rates = getattr(self, name)

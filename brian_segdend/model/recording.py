@@ -4,13 +4,16 @@ A cpp_standalone network is generated and compiled once; a monitor added afterwa
 run (it records nothing, silently). So recordings are declared first and passed to the network::
 
     rec = Recording().state("hidden0_soma", ["V", "V_a"], neurons=[0, 1, 2]).spikes("output")
+    rec.events("hidden0_soma", "end_f", ["sbar", "Vbar_f"])   # window means at each forward-phase end
     net = SegDendNetwork(params, recording=rec)
     state, result = net.run_chunk(...)
     result.recorded.state["hidden0_soma"].V      # (3, n_t) array, like StateMonitor.V
     result.recorded.spikes["output_soma"].t      # spike times with units, like SpikeMonitor.t
+    result.recorded.events["hidden0_soma.end_f"].sbar   # one value per event and neuron, like EventMonitor
 
 Each declaration becomes a Brian2 ``StateMonitor`` (``record=neurons``, ``dt=every*dt``, values at
-the end of each step) or ``SpikeMonitor`` in the compiled code; the results come back with Brian2
+the end of each step) or ``SpikeMonitor``, or ``EventMonitor`` of a custom event (``end_f``, ``end_t``: the
+phase ends, where the window means are computed) in the compiled code; the results come back with Brian2
 units (``t`` in seconds, variables in their own units). :class:`LateAdditionError` is what adding
 an object to the network after its build raises.
 """
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 import brian2 as b2
 import numpy as np
 
-__all__ = ["Recording", "StateTrace", "SpikeTrace", "Recorded", "LateAdditionError", "SealedNetwork",
+__all__ = ["Recording", "StateTrace", "SpikeTrace", "EventTrace", "Recorded", "LateAdditionError", "SealedNetwork",
            "GROUP_ALIASES"]
 
 #: Short names accepted for groups: ``output`` is the output somas, ``hidden0`` the first hidden somas.
@@ -77,6 +80,7 @@ class Recording:
     def __init__(self):
         self._states: list[_State] = []
         self._spikes: dict[str, tuple | None] = {}
+        self._events: dict[tuple, tuple] = {}    # (group, event) -> variables
 
     def state(self, group: str, variables, neurons=None, every: int = 1) -> Recording:
         """Record ``variables`` of ``group`` for ``neurons`` (indices; ``None``: all) every ``every`` steps."""
@@ -94,14 +98,29 @@ class Recording:
         self._spikes[_group_name(group)] = None if neurons is None else tuple(int(i) for i in neurons)
         return self
 
+    def events(self, group: str, event: str, variables) -> Recording:
+        """Record ``variables`` of every neuron of ``group`` at each of its custom events ``event``.
+
+        The phase-end events ``end_f`` and ``end_t`` of the somas and the input layer are where
+        the window means (``Vbar_f``, ``sbar``, plateaus, errors) are computed; their EventMonitor
+        runs in the ``end`` slot, after them. Read as ``Recorded.events["<group>.<event>"]``.
+        """
+        variables = (variables,) if isinstance(variables, str) else tuple(variables)
+        if not variables:
+            raise ValueError("Recording.events: name at least one variable")
+        self._events[(_group_name(group), str(event))] = variables
+        return self
+
     def __bool__(self):
-        return bool(self._states or self._spikes)
+        return bool(self._states or self._spikes or self._events)
 
     def key(self) -> dict:
         """A JSON-ready description (part of the network's build hash)."""
         return {"state": [[s.group, list(s.variables), None if s.neurons is None else list(s.neurons), s.every]
                           for s in self._states],
-                "spikes": {g: None if n is None else list(n) for g, n in sorted(self._spikes.items())}}
+                "spikes": {g: None if n is None else list(n) for g, n in sorted(self._spikes.items())},
+                # only when declared: recordings without events keep their build hashes
+                **({"events": [[g, e, list(v)] for (g, e), v in sorted(self._events.items())]} if self._events else {})}
 
     def monitors(self, groups: dict, dt) -> dict:
         """The Brian2 monitors for ``groups`` (name -> NeuronGroup); ValueError names what is unknown."""
@@ -120,13 +139,26 @@ class Recording:
         for name in sorted(self._spikes):
             g = _lookup(groups, name)
             out[("spikes", name)] = b2.SpikeMonitor(g, name=f"recording_spikes_{name}")
+        for (name, event), variables in sorted(self._events.items()):
+            g = _lookup(groups, name)
+            if event not in g.events:
+                raise ValueError(f"Recording.events: group {name!r} has no event {event!r}; it has {sorted(g.events)}")
+            missing = [v for v in variables if v not in g.variables]
+            if missing:
+                raise ValueError(f"Recording.events: group {name!r} has no variable(s) {missing}")
+            out[("events", (name, event))] = b2.EventMonitor(g, event, variables=list(variables), when="end",
+                                                             name=f"recording_events_{name}_{event}")
         return out
 
     def read(self, monitors: dict) -> Recorded:
         """The recorded values (after a run) with their units."""
         rec = Recorded({}, {})
         for (kind, key), mon in monitors.items():
-            if kind == "state":
+            if kind == "events":
+                values = {v: _copy(getattr(mon, v)) for v in self._events[key]}
+                rec.events[f"{key[0]}.{key[1]}"] = EventTrace(key[0], key[1], np.asarray(mon.t_) * b2.second,
+                                                               np.asarray(mon.i), values)
+            elif kind == "state":
                 s = self._states[key]
                 values = {v: _copy(getattr(mon, v)) for v in s.variables}
                 neurons = np.asarray(mon.record) if s.neurons is not None else np.arange(mon.source.N)
@@ -195,9 +227,30 @@ class SpikeTrace:
     neurons: np.ndarray | None = None
 
 
+class EventTrace(StateTrace):
+    """Recorded values of one group at its custom event.
+
+    ``t`` (with units) and ``i`` per event and neuron, as ``EventMonitor`` gives them, and one
+    attribute per variable (same length).
+    """
+
+    def __init__(self, group, event, t, i, values: dict):
+        super().__init__(group, t, None, values)
+        self.event, self.i = event, i
+
+
 @dataclass
 class Recorded:
-    """What a run recorded: ``state`` (group -> :class:`StateTrace`), ``spikes`` (group -> :class:`SpikeTrace`)."""
+    """What a run recorded.
+
+    ``state`` (group -> :class:`StateTrace`), ``spikes`` (group -> :class:`SpikeTrace`), ``events``
+    (``"<group>.<event>"`` -> :class:`EventTrace`).
+    """
 
     state: dict
     spikes: dict
+    events: dict = None
+
+    def __post_init__(self):
+        if self.events is None:
+            self.events = {}

@@ -105,7 +105,8 @@ def train_recorded(params, data, train_size: int, test_size: int, epochs: int, s
         test_err.append(err)
         log(f"epoch {e + 1}: test error {100 * err:.2f}% ({time.perf_counter() - t0:.0f} s)")
     out = {k: np.concatenate(v) for k, v in cols.items()}
-    out.update(network="-".join(map(str, params.layer_sizes)), test_error=np.array(test_err),
+    out.update(network="-".join(map(str, params.layer_sizes)), feedback_signal=params.feedback_signal,
+               test_error=np.array(test_err),
                initial_test_error=err0, W0=np.array(state["W"][0]), W0_init=W0_init,
                order=np.array(orders), wall_s=time.perf_counter() - t0)
     net.release()

@@ -212,22 +212,29 @@ def paper_scale(cfg: dict) -> bool:
     return cfg.get("network") == "784-500-10" and cfg.get("train_size") == 60_000 and not cfg.get("quick")
 
 
-def run_or_load(args, name: str, log=print) -> tuple[dict, dict]:
-    """(run, configuration): the recorded run of ``--from-run``, or a new one saved as ``<out>/<name>``."""
+def run_or_load(args, name: str, log=print, model: dict | None = None, from_run: str | None = None) -> tuple[dict, dict]:
+    """(run, configuration): the recorded run of ``--from-run``, or a new one saved as ``<out>/<name>``.
+
+    ``model``: model parameters of the new run (e.g. ``{"feedback_signal": "rates"}``; default the
+    library's); ``from_run``: a recorded run to use instead of ``args.from_run``.
+    """
+    from_run = from_run if from_run is not None else args.from_run
     defaults = QUICK if args.quick else FULL
     cfg = {k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in defaults.items()}
     cfg.update(seed=args.seed, chunk_steps=args.chunk_steps, quick=bool(args.quick))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    if args.from_run:
-        run = credit_run.load(args.from_run)
+    if from_run:
+        run = credit_run.load(from_run)
         # what the recorded run was (not the options' defaults)
         net = str(run.get("network") or _one_hidden(run))
-        cfg.update(from_run=str(args.from_run), network=net, hidden=[int(h) for h in net.split("-")[1:-1]],
+        cfg.update(from_run=str(from_run), network=net, feedback_signal=str(run.get("feedback_signal", "spikes")),
+                   hidden=[int(h) for h in net.split("-")[1:-1]],
                    train_size=len(run["order"][0]), epochs=int(run["epoch"].max()), test_size=None)
         return run, cfg
-    params = TrainConfig(hidden=tuple(cfg["hidden"])).model_params()
+    params = TrainConfig(hidden=tuple(cfg["hidden"]), model=dict(model or {})).model_params()
     cfg["network"] = "-".join(map(str, params.layer_sizes))
+    cfg["feedback_signal"] = params.feedback_signal
     run = credit_run.train_recorded(params, load_mnist(), cfg["train_size"], cfg["test_size"], cfg["epochs"],
                                     cfg["seed"], chunk_steps=cfg["chunk_steps"], log=log)
     credit_run.save(out / name, run)

@@ -24,6 +24,13 @@ Claims checked (printed with PASS/FAIL and the numbers)
 3. two hidden layers do at least as well as one at the last epoch;
 4. each last-epoch error is within 0.5 points of the paper's (8.3 / 4.1 / 3.2 %), judged only
    when 60 epochs were reached.
+
+Supplement (``--supplement``): the same networks and seeds again with per-neuron random plateau
+times (``plateau_sd``, default the paper's sqrt(3) ms; ``--plateau-sd``), in
+``<out>/plateau_sd/<arch>/seed<k>/``, drawn dashed next to the main curves, with
+
+5. similar curves: per network, the mean test error at the last epoch both variants reached differs
+   by at most 1 percentage point (the paper: "similar" curves, Figure 6 supplement).
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from ..model.params import DEFAULT_RATES, DEFAULT_TIMING, RATE_PRESETS, TIMING_P
 from ..training.train import TrainConfig
 from .sweep import SweepPoint, add_engine_options, engine_from_args, read_run, run_points
 
-__all__ = ["ARCHITECTURES", "PAPER_ERROR", "collect", "check_claims", "main", "paper_main"]
+__all__ = ["ARCHITECTURES", "PAPER_ERROR", "collect", "check_claims", "supplement_claims", "main", "paper_main"]
 
 #: name -> hidden layers (the paper's networks)
 ARCHITECTURES = {"784-10": (), "784-500-10": (500,), "784-500-100-10": (500, 100)}
@@ -51,6 +58,9 @@ PAPER_ERROR = {"784-10": 8.3, "784-500-10": 4.1, "784-500-100-10": 3.2}
 PAPER_EPOCHS = 60
 QUICK_HIDDEN = {"784-10": (), "784-500-10": (50,), "784-500-100-10": (50, 20)}
 ASYMPTOTE_PP = 0.3      # claim 1: change over the last 10 epochs below this
+SUPPLEMENT_PP = 1.0     # claim 5: |plateau-time variant - default| at the last common epoch
+PAPER_PLATEAU_SD_MS = math.sqrt(3.0)
+SUPPLEMENT_DIR = "plateau_sd"
 PAPER_TOLERANCE_PP = 0.5
 WINDOW = 10
 
@@ -80,6 +90,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--chunk-steps", type=int, help="time steps per compiled run (default: the library's)")
     ap.add_argument("--resume", action="store_true", help="continue unfinished runs; finished ones are only collected")
     ap.add_argument("--from-runs", metavar="DIR", help="only collect and plot the runs in DIR (no training)")
+    ap.add_argument("--supplement", action="store_true",
+                    help="also train the per-neuron random plateau-time variant (Figure 6 supplement) in "
+                         "<out>/plateau_sd/ and compare its curves with the main ones")
+    ap.add_argument("--plateau-sd", type=float, default=None,
+                    help=f"sd in ms of the supplement's plateau times (default the paper's sqrt(3) = "
+                         f"{PAPER_PLATEAU_SD_MS:.3f}; implies --supplement)")
     ap.add_argument("--quick", action="store_true", help="a quick check: hidden layers 50 and 50-20, "
                     "1,000 training and 500 test images, 2 epochs (unless given)")
     add_engine_options(ap)
@@ -103,8 +119,12 @@ def _rates(args, name: str, n_hidden: int) -> list | None:
     return [round(r * args.eta_scale, 12) for r in rates]
 
 
-def points(args, out: Path):
-    """One :class:`~brian_segdend.studies.sweep.SweepPoint` per network and seed (folders ``<arch>/seed<k>``)."""
+def points(args, out: Path, plateau_sd_ms: float | None = None):
+    """One :class:`~brian_segdend.studies.sweep.SweepPoint` per network and seed (folders ``<arch>/seed<k>``).
+
+    ``plateau_sd_ms``: the supplement's runs (per-neuron plateau times of that sd; group names
+    ``<arch> plateau_sd``), in ``out`` (the caller passes ``<out>/plateau_sd``).
+    """
     hidden_of = QUICK_HIDDEN if args.quick else ARCHITECTURES
     pts = []
     for name in args.architectures:
@@ -113,14 +133,17 @@ def points(args, out: Path):
             cfg = {"hidden": list(hidden), "train_size": args.train_size, "test_size": args.test_size,
                    "epochs": args.epochs, "seed": seed, "out": str(out / name / f"seed{seed}"),
                    "model": {"rates": args.rates, "timing": args.timing}}
+            if plateau_sd_ms is not None:
+                cfg["model"]["plateau_sd"] = plateau_sd_ms
             eta = _rates(args, name, len(hidden))
             if eta is not None:
                 cfg["model"]["eta"] = eta
             if args.chunk_steps:
                 cfg["chunk_steps"] = args.chunk_steps
             tc = TrainConfig.from_dict(cfg, source=f"fig6 {name}")
-            pts.append(SweepPoint(params={"network": name}, seed=seed, name=f"{name}/seed{seed}",
-                                  config=tc.to_dict(), group=name))
+            sup = "" if plateau_sd_ms is None else f" {SUPPLEMENT_DIR}"
+            pts.append(SweepPoint(params={"network": name, "plateau_sd_ms": plateau_sd_ms or 0.0}, seed=seed,
+                                  name=f"{name}{sup}/seed{seed}", config=tc.to_dict(), group=name + sup))
     return pts
 
 
@@ -201,7 +224,43 @@ def check_claims(arch: dict) -> list[dict]:
     return claims
 
 
-def plot(arch: dict, path, quick_names=None):
+def _recorded_plateau_sd(folder: Path) -> float | None:
+    """The plateau_sd (ms) in the configuration of the first finished run under ``folder`` (None if none says)."""
+    for path in sorted(Path(folder).glob("*/seed*/results.json")):
+        try:
+            cfg = json.loads(path.read_text()).get("config") or {}
+        except (OSError, ValueError):
+            continue
+        for model in (cfg.get("effective_model") or {}, cfg.get("model") or {}):
+            if model.get("plateau_sd") is not None:
+                return float(model["plateau_sd"])
+    return None
+
+
+def supplement_claims(arch: dict, sup: dict, plateau_sd_ms) -> list[dict]:
+    """Claim 5: the plateau-time variant's curve is within SUPPLEMENT_PP of the default's at the last common epoch."""
+    claims = []
+    sd = f"{plateau_sd_ms:.3g} ms" if plateau_sd_ms is not None else "?"
+    for name in arch:
+        a, b = arch[name]["mean_percent"], (sup.get(name) or {}).get("mean_percent") or []
+        text = (f"{name}: per-neuron random plateau times (sd {sd}) give a similar curve "
+                f"(|difference| <= {SUPPLEMENT_PP:g} pp at the last common epoch)")
+        n = min(len(a), len(b))
+        if not ARCHITECTURES.get(name, (1,)):
+            claims.append({"claim": text, "result": "not judged",
+                           "detail": "not judged: no hidden layer, so no plateaus (the same run by construction)"})
+            continue
+        if not n:
+            claims.append({"claim": text, "result": "not judged", "detail": "not judged: no common epoch"})
+            continue
+        d = b[n - 1] - a[n - 1]
+        claims.append({"claim": text, "result": "PASS" if abs(d) <= SUPPLEMENT_PP else "FAIL",
+                       "detail": f"epoch {n}: {b[n - 1]:.2f}% with random plateau times vs {a[n - 1]:.2f}% "
+                                 f"(difference {d:+.2f} pp)"})
+    return claims
+
+
+def plot(arch: dict, path, quick_names=None, supplement=None):
     import matplotlib  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
@@ -220,6 +279,15 @@ def plot(arch: dict, path, quick_names=None):
         marks[label] = (PAPER_EPOCHS, PAPER_ERROR[name])
     fig, ax = plt.subplots(figsize=(6.5, 4.2), constrained_layout=True)
     plot_error_bands(ax, series, marks)
+    colors = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    for name, a in (supplement or {}).items():
+        if not a["mean_percent"]:
+            continue
+        main_label = next((lab for lab in colors if lab.startswith((quick_names or {}).get(name, name))), None)
+        ax.plot(range(1, len(a["mean_percent"]) + 1), a["mean_percent"], ls="--", marker="x", ms=4,
+                color=colors.get(main_label, "0.3"), label=f"{name}, random plateau times")
+    if supplement:
+        ax.legend(fontsize=7, frameon=False)
     ax.set_xlim(0, PAPER_EPOCHS + 2)
     top = max([max(a["mean_percent"][min(1, len(a["mean_percent"]) - 1):] or [10]) for a in arch.values()
                if a["mean_percent"]] + [10])
@@ -259,6 +327,11 @@ def main(argv=None) -> int:
                 setattr(args, k, v)
     if args.eta_scale <= 0:
         raise ParameterError(f"--eta-scale: must be positive, got {args.eta_scale}")
+    if args.plateau_sd is not None:
+        if not (math.isfinite(args.plateau_sd) and args.plateau_sd > 0):
+            raise ParameterError(f"--plateau-sd: must be a positive number of ms, got {args.plateau_sd}")
+        args.supplement = True
+    plateau_sd_ms = (args.plateau_sd if args.plateau_sd is not None else PAPER_PLATEAU_SD_MS) if args.supplement else None
     t0 = time.perf_counter()
     if args.from_runs:
         out = Path(args.from_runs)
@@ -269,11 +342,14 @@ def main(argv=None) -> int:
         out = Path(args.out)
         engine = engine_from_args(args)
         pts = points(args, out)
+        if plateau_sd_ms is not None:
+            pts += points(args, out / SUPPLEMENT_DIR, plateau_sd_ms)
         print(f"Figure 6B: {len(pts)} run(s) ({', '.join(args.architectures)}; seeds "
               f"{','.join(map(str, args.seeds))}; {args.epochs} epochs of {args.train_size} images) in {out}")
         run_points(pts, engine, resume=args.resume)
         config = {"epochs": args.epochs, "train_size": args.train_size, "test_size": args.test_size,
                   "seeds": args.seeds, "quick": args.quick, "eta_scale": args.eta_scale,
+                  "supplement_plateau_sd_ms": plateau_sd_ms,
                   "rates": args.rates, "timing": args.timing,
                   "networks": {}}
         for p in pts:
@@ -282,6 +358,12 @@ def main(argv=None) -> int:
                                            "settle_ms": float(mp.settle / ms), "phase_min_ms": float(mp.phase_min / ms)}
     arch = collect(out, args.architectures)
     claims = check_claims(arch)
+    sup = None
+    if plateau_sd_ms is not None or (args.from_runs and (out / SUPPLEMENT_DIR).is_dir()):
+        sup = collect(out / SUPPLEMENT_DIR, args.architectures)
+        if plateau_sd_ms is None:
+            plateau_sd_ms = _recorded_plateau_sd(out / SUPPLEMENT_DIR)
+        claims += supplement_claims(arch, sup, plateau_sd_ms)
     quick_names = None
     if args.quick or any(a["seeds"] and next(iter(a["seeds"].values()))["network"] not in (None, n)
                          for n, a in arch.items()):
@@ -292,11 +374,15 @@ def main(argv=None) -> int:
                             "finished_seeds": [s for s, r in a["seeds"].items() if r["status"] == "finished"]}
                         for n, a in arch.items()},
            "claims": claims, "wall_s": time.perf_counter() - t0}
+    if sup is not None:
+        doc["supplement"] = {"what": "per-neuron random plateau times (Figure 6 supplement)",
+                             "plateau_sd_ms": plateau_sd_ms, "folder": str(out / SUPPLEMENT_DIR), "architectures": sup,
+                             "progress": {n: {"epochs_reached": a["epochs_reached"]} for n, a in sup.items()}}
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / "fig6b.json.tmp"
     tmp.write_text(json.dumps(doc, indent=2))
     tmp.replace(out / "fig6b.json")
-    plot(arch, out / "fig6b.png", quick_names)
+    plot(arch, out / "fig6b.png", quick_names, supplement=sup)
     print("\nFigure 6B, test error (%) at the last epoch reached (mean over seeds):")
     for name, a in arch.items():
         if a["mean_percent"]:
@@ -305,6 +391,11 @@ def main(argv=None) -> int:
                   + (f" ± {sem:.2f}" if sem is not None else "") + f"   (paper after 60 epochs: {PAPER_ERROR[name]}%)")
         else:
             print(f"  {name:15s} no epoch finished yet")
+    if sup is not None:
+        print(f"supplement, per-neuron random plateau times (sd {plateau_sd_ms} ms):")
+        for name, a in sup.items():
+            if a["mean_percent"]:
+                print(f"  {name:15s} epoch {a['epochs_reached']:3d}: {a['mean_percent'][-1]:6.2f}")
     print("claims:")
     for c in claims:
         print(f"  [{c['result'] if c['result'] != 'not judged' else 'N/A'}] {c['claim']}: {c['detail']}")

@@ -9,11 +9,21 @@ the digits separate per layer: the mean silhouette in the embedding and the leav
 5-nearest-neighbour accuracy in the embedding. Writes ``fig6c.json`` and ``fig6c.png`` (one
 panel per layer, coloured by digit).
 
-Activity read-out (documented rate read-out, not a spiking test run): the steady state of
-docs/MODEL.md's forward phase without feedback (g_a = 0): input rates s_in = phi_max * pixel,
-hidden V = k_b (W s_below + b) with k_b = g_b / (g_l + g_b + g_a) and rates phi_max sigma(V)
-(the kernel has area 1, so the mean filtered train equals the rate). Parameters: the weights
-file's configuration when it has one, else the defaults.
+Activity (``--activity``):
+
+* ``spiking`` (default): the compiled network's own test run (:func:`recorded_activities`): each
+  test image for ``test_duration`` as in ``evaluate``, and each hidden layer's window mean of its
+  filtered spike trains (``sbar``, the rate estimate the learning rule uses; 1/ms) recorded at
+  the end of the forward phase through the Recording API
+  (``Recording().events("hidden<k>_soma", "end_f", ["sbar", "Vbar_f"])``, an EventMonitor in the
+  compiled code; a build of its own, compiled once). The input layer is its pixels (its rates are
+  phi_max * pixel). The JSON also reports how the recorded rates compare with the rate read-out.
+* ``rate``: the rate read-out (:func:`layer_activities`, no simulation): the steady state of
+  docs/MODEL.md's forward phase without feedback (g_a = 0): input rates s_in = phi_max * pixel,
+  hidden V = k_b (W s_below + b) with k_b = g_b / (g_l + g_b + g_a) and rates phi_max sigma(V)
+  (the kernel has area 1, so the mean filtered train equals the rate).
+
+Parameters: the weights file's configuration when it has one, else the defaults.
 
 Claim (PASS/FAIL): the separation increases with depth, i.e. silhouette and kNN accuracy are
 larger at every layer than at the one below it.
@@ -37,7 +47,8 @@ from . import paper_study as S
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after selecting the Agg backend)
 
-__all__ = ["tsne", "silhouette", "knn_accuracy", "layer_activities", "check_claims", "main"]
+__all__ = ["tsne", "silhouette", "knn_accuracy", "layer_activities", "recorded_activities", "readout_agreement",
+           "check_claims", "main"]
 
 
 def _sqdist(X):
@@ -141,6 +152,66 @@ def layer_activities(state: dict, params: ModelParams, images) -> list:
     return out
 
 
+def recorded_activities(state: dict, params: ModelParams, images, seed: int, chunk_steps: int = 100_000,
+                        log=print) -> dict:
+    """Each hidden layer's activity per test image from a compiled test run (no learning).
+
+    Every image is shown for ``params.test_duration`` (after ``params.settle``, the window), as in
+    :func:`brian_segdend.training.train.classify`; the window means at the end of the forward
+    phase are recorded with ``Recording().events(...)``. Returns ``sbar`` (list per hidden layer of
+    (n_images, n_units) arrays in 1/ms: window means of the filtered spike trains) and ``Vbar_f``
+    (the same for the somatic voltage), and ``wall_s``.
+    """
+    import time as _time  # noqa: PLC0415 (only for this run's wall time)
+
+    from brian2 import Hz  # noqa: PLC0415 (only here)
+
+    from ..model.network import SegDendNetwork  # noqa: PLC0415 (compiles: only when this read-out is asked for)
+    from ..model.recording import Recording  # noqa: PLC0415 (only here)
+    from ..model.schedule import pack_chunk  # noqa: PLC0415 (only here)
+    from ..training.train import seed_for  # noqa: PLC0415 (only here)
+    t0 = _time.perf_counter()
+    n_hidden = len(params.hidden)
+    rec = Recording()
+    for k in range(n_hidden):
+        rec.events(f"hidden{k}_soma", "end_f", ["sbar", "Vbar_f"])
+    net = SegDendNetwork(params, chunk_steps=chunk_steps, recording=rec)
+    net.build(log=log)
+    images = np.asarray(images, float)
+    n = len(images)
+    steps = int(round(float(params.test_duration / params.dt)))
+    settle = int(round(float(params.settle / params.dt)))
+    sbar = [np.full((n, h), np.nan) for h in params.hidden]
+    vbar = [np.full((n, h), np.nan) for h in params.hidden]
+    done, chunk = 0, 0
+    while done < n:
+        sch = pack_chunk(np.full(n - done, steps), net.chunk_steps, settle, train=False)
+        _, res = net.run_chunk(state, images[done:done + sch.n_examples], np.zeros(sch.n_examples), sch,
+                               seed=seed_for(seed, "fig6c", chunk))
+        row_of = {int(st): r for r, st in enumerate(sch.end_f_steps)}
+        for k in range(n_hidden):
+            ev = res.recorded.events[f"hidden{k}_soma.end_f"]
+            rows = np.array([row_of[int(round(float(t / params.dt)))] for t in ev.t], dtype=np.int64) + done
+            sbar[k][rows, ev.i] = np.asarray(ev.sbar / Hz) / 1000.0      # 1/ms
+            vbar[k][rows, ev.i] = np.asarray(ev.Vbar_f)
+        done += sch.n_examples
+        chunk += 1
+        log(f"recorded test activity: {done}/{n} images")
+    net.release()
+    if any(np.isnan(a).any() for a in sbar):
+        raise RuntimeError("recorded test activity: an image or unit without its forward-phase record")
+    return {"sbar": sbar, "Vbar_f": vbar, "wall_s": _time.perf_counter() - t0}
+
+
+def readout_agreement(recorded: np.ndarray, readout: np.ndarray) -> dict:
+    """How a recorded activity matrix (images x units) compares with the rate read-out's."""
+    a, b = np.asarray(recorded, float).ravel(), np.asarray(readout, float).ravel()
+    return {"pearson_r": float(np.corrcoef(a, b)[0, 1]), "mean_recorded": float(a.mean()),
+            "mean_readout": float(b.mean()),
+            "per_unit_mean_r": float(np.corrcoef(np.asarray(recorded).mean(axis=0), np.asarray(readout).mean(axis=0))[0, 1]),
+            "mean_abs_difference": float(np.mean(np.abs(a - b)))}
+
+
 def check_claims(scores: list[dict]) -> list[dict]:
     """Separation increases with depth (silhouette and kNN accuracy, every layer above the one below)."""
     names = [s["layer"] for s in scores]
@@ -178,6 +249,9 @@ def parser():
     ap.add_argument("--iterations", type=positive_int, help="t-SNE iterations (default 750; --quick 300)")
     ap.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (default 30)")
     ap.add_argument("--seed", type=int, default=1, help="seed of the test subset and the embedding (default 1)")
+    ap.add_argument("--activity", choices=["spiking", "rate"], default="spiking",
+                    help="spiking (default): window means of the filtered spike trains recorded in a compiled test "
+                         "run; rate: the rate read-out of the weights (no simulation)")
     ap.add_argument("--quick", action="store_true", help="300 test images, 300 iterations")
     return ap
 
@@ -199,6 +273,13 @@ def main(argv=None) -> int:
     data = load_mnist()
     x, y, _ = subset(data.test_images, data.test_labels, n, seed=args.seed)
     acts = layer_activities(state, params, x)
+    agreement, record_wall = None, None
+    if args.activity == "spiking":
+        got = recorded_activities(state, params, x, args.seed)
+        record_wall = got["wall_s"]
+        agreement = [{"layer": f"hidden layer {k + 1}", **readout_agreement(got["sbar"][k], acts[k + 1])}
+                     for k in range(len(hidden))]
+        acts = [acts[0], *got["sbar"]]
     names = ["input"] + [f"hidden layer {k + 1}" for k in range(len(hidden))]
     emb, scores = [], []
     for name, A in zip(names, acts):
@@ -212,15 +293,22 @@ def main(argv=None) -> int:
     doc = {"figure": "6C", "title": "t-SNE of the test set's activity per layer",
            "config": {"weights": str(args.weights), "network": "-".join(map(str, params.layer_sizes)),
                       "test_size": n, "iterations": iters, "perplexity": args.perplexity, "seed": args.seed,
-                      "quick": bool(args.quick), "read_out": "rate (steady state, g_a feedback ignored)",
+                      "quick": bool(args.quick), "activity": args.activity,
+                      "read_out": ("spiking: window means of the filtered spike trains (sbar, 1/ms) recorded in a "
+                                   "compiled test run" if args.activity == "spiking"
+                                   else "rate (steady state, g_a feedback ignored)"),
                       "weights_config": cfg},
            "scores": scores, "claims": claims, "networks": [network],
+           "recorded_vs_rate_readout": agreement, "record_wall_s": record_wall,
            "paper_scale": network == "784-500-100-10" and n >= 2000 and not args.quick,
            "provenance": S.provenance(argv, "python -m brian_segdend paper fig6c"), "wall_s": time.perf_counter() - t0}
     S.write_json(out / "fig6c.json", doc)
-    plot(emb, y, scores, out / "fig6c.png", f" ({doc['config']['network']}, {n} test images)")
+    plot(emb, y, scores, out / "fig6c.png", f" ({doc['config']['network']}, {n} test images, {args.activity} read-out)")
     print(f"\nFigure 6C ({doc['config']['network']}, {n} test images): " + "; ".join(
         f"{s['layer']}: silhouette {s['silhouette']:.3f}, 5-NN {100 * s['knn_accuracy']:.1f}%" for s in scores))
+    for a in agreement or []:
+        print(f"{a['layer']}: recorded rates vs rate read-out r = {a['pearson_r']:.3f} (per-unit means "
+              f"r = {a['per_unit_mean_r']:.3f}; mean {a['mean_recorded']:.4f} vs {a['mean_readout']:.4f} /ms)")
     S.print_claims(claims)
     print(f"written: {out / 'fig6c.json'}, {out / 'fig6c.png'}")
     return 0

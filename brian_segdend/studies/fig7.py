@@ -22,6 +22,15 @@ Writes ``fig7.json``, ``fig7.png`` and ``fig7_run.npz``. Claims (PASS/FAIL with 
    paper's values);
 3. the receptive fields resemble backprop's: the median of the fields' maximum correlation is above
    the 99th percentile of the shuffled fields' maximum correlations.
+
+``--feedback-signal rates`` also trains the rate-feedback variant (the paper's Figure 7A red line:
+the output layer's rates phi_max sigma(V) instead of its spikes sent back through Y,
+``ModelParams.feedback_signal = "rates"``, its own build) with the same seed, images and order
+(saved as ``fig7_rates_run.npz``; ``--from-run-rates`` reuses one), draws both angle curves with
+the paper's 35 and 40 deg marked, and checks
+
+4. rate feedback gives a smaller angle than spiking feedback: the mean over the second half of the
+   examples is lower with rates (the paper: about 35 then 40 deg, against 65 then 70 deg).
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
+from ..model.params import ParameterError
 from ..training.data import load_mnist
 from . import fig5
 from . import paper_study as S
@@ -39,9 +49,11 @@ from . import paper_study as S
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after selecting the Agg backend)
 
-__all__ = ["smooth", "train_backprop", "max_correlations", "check_claims", "main"]
+__all__ = ["smooth", "train_backprop", "max_correlations", "check_claims", "rate_claim", "angle_summary", "main"]
 
 PAPER_ANGLE_MIN, PAPER_ANGLE_LATE = 65.0, 70.0
+#: the paper's angles with rate feedback (Figure 7A, red line): about 35 deg, then about 40 deg
+PAPER_RATES_MIN, PAPER_RATES_LATE = 35.0, 40.0
 START_TOL = 10.0
 BELOW = 85.0
 
@@ -128,15 +140,43 @@ def check_claims(angles_smooth, mean_late: float, rf: np.ndarray, rf_shuffled: n
     return claims
 
 
-def plot(x, angles_smooth, W0, W0_bp, rf, rf_shuffled, path, note=""):
-    """A: smoothed angle; B: example receptive fields of both; C: max-correlation histograms."""
+def angle_summary(run: dict, window: int) -> dict:
+    """Smoothed angle curve (moving average over ``window`` examples) and its summary numbers."""
+    n = len(run["angle"])
+    sm = smooth(run["angle"], window)
+    epochs = int(run["epoch"].max())
+    return {"smoothed": sm, "x": np.arange(len(sm)) + window, "late": float(np.nanmean(run["angle"][n // 2:])),
+            "first": float(sm[0]) if len(sm) else float("nan"),
+            "min": float(np.nanmin(sm)) if len(sm) else float("nan"),
+            "per_epoch": [float(np.nanmean(run["angle"][run["epoch"] == e + 1])) for e in range(epochs)]}
+
+
+def rate_claim(spikes: dict, rates: dict, epochs: int) -> dict:
+    """Claim 4: the angle with rate feedback is below the angle with spiking feedback (second-half means)."""
+    ok = np.isfinite(rates["late"]) and rates["late"] < spikes["late"]
+    return S.claim("rate feedback angle below spiking feedback angle (mean over the second half)",
+                   f"about {PAPER_RATES_MIN:g} then {PAPER_RATES_LATE:g} deg with rates vs about "
+                   f"{PAPER_ANGLE_MIN:g} then {PAPER_ANGLE_LATE:g} deg with spikes",
+                   "PASS" if ok else "FAIL",
+                   f"rates {rates['late']:.1f} deg (smoothed min {rates['min']:.1f}) vs spikes {spikes['late']:.1f} deg "
+                   f"(smoothed min {spikes['min']:.1f})",
+                   value=f"{rates['late']:.1f} vs {spikes['late']:.1f} deg", epochs=epochs)
+
+
+def plot(x, angles_smooth, W0, W0_bp, rf, rf_shuffled, path, note="", rates=None):
+    """A: smoothed angle (and the rate-feedback one); B: example receptive fields of both; C: max-correlation histograms."""
     fig = plt.figure(figsize=(12, 4.2), constrained_layout=True)
     gs = fig.add_gridspec(1, 3)
     ax = fig.add_subplot(gs[0])
-    ax.plot(x, angles_smooth, lw=1)
+    ax.plot(x, angles_smooth, lw=1, color="tab:blue", label="spiking feedback")
     ax.axhline(90, c="0.6", ls=":")
-    ax.axhline(PAPER_ANGLE_MIN, c="tab:red", ls="--", lw=0.8, label=f"paper: about {PAPER_ANGLE_MIN:g} then")
-    ax.axhline(PAPER_ANGLE_LATE, c="tab:orange", ls="--", lw=0.8, label=f"about {PAPER_ANGLE_LATE:g} deg")
+    ax.axhline(PAPER_ANGLE_MIN, c="tab:blue", ls="--", lw=0.8, label=f"paper, spikes: about {PAPER_ANGLE_MIN:g} then")
+    ax.axhline(PAPER_ANGLE_LATE, c="tab:cyan", ls="--", lw=0.8, label=f"about {PAPER_ANGLE_LATE:g} deg")
+    if rates is not None:
+        ax.plot(rates["x"], rates["smoothed"], lw=1, color="tab:red", label="rate feedback")
+        ax.axhline(PAPER_RATES_MIN, c="tab:red", ls="--", lw=0.8, label=f"paper, rates: about {PAPER_RATES_MIN:g} then")
+        ax.axhline(PAPER_RATES_LATE, c="tab:orange", ls="--", lw=0.8, label=f"about {PAPER_RATES_LATE:g} deg")
+        ax.set_ylim(0, 100)
     ax.set_xlabel("training example")
     ax.set_ylabel("angle dW0 vs dW0_BP (deg)")
     ax.set_title("A: update angle (moving average)" + note)
@@ -169,6 +209,10 @@ def parser():
     ap.set_defaults(out="results/fig7")
     ap.add_argument("--smooth", type=int, help="moving-average window in examples (default min(1000, examples/20))")
     ap.add_argument("--bp-lr", type=float, default=0.05, help="learning rate of the backprop network (default 0.05)")
+    ap.add_argument("--feedback-signal", choices=["spikes", "rates"], default="spikes",
+                    help="spikes (default): the model's spiking feedback only; rates: also train the variant that "
+                         "sends the output rates back through Y (same seed and images) and compare the angles")
+    ap.add_argument("--from-run-rates", metavar="NPZ", help="reuse a recorded rate-feedback run (fig7_rates_run.npz)")
     return ap
 
 
@@ -177,12 +221,22 @@ def main(argv=None) -> int:
     argv = list(argv or [])
     args = parser().parse_args(argv)
     t0 = time.perf_counter()
+    if args.from_run_rates and args.feedback_signal != "rates":
+        raise ParameterError("--from-run-rates needs --feedback-signal rates")
     run, cfg = fig5.run_or_load(args, "fig7_run.npz")
+    if str(run.get("feedback_signal", "spikes")) != "spikes":
+        raise ParameterError(f"--from-run {args.from_run}: a rate-feedback run; give it as --from-run-rates")
+    rates_run = rates_cfg = None
+    if args.feedback_signal == "rates":
+        rates_run, rates_cfg = fig5.run_or_load(args, "fig7_rates_run.npz", model={"feedback_signal": "rates"},
+                                                from_run=args.from_run_rates or "")
+        if str(rates_run.get("feedback_signal", "spikes")) != "rates":
+            raise ParameterError(f"--from-run-rates {args.from_run_rates}: not a rate-feedback run")
     n = len(run["angle"])
     window = args.smooth or max(1, min(1000, n // 20))
-    sm = smooth(run["angle"], window)
-    x = np.arange(len(sm)) + window
-    late = float(np.nanmean(run["angle"][n // 2:]))
+    spk = angle_summary(run, window)
+    sm, x, late = spk["smoothed"], spk["x"], spk["late"]
+    rts = angle_summary(rates_run, window) if rates_run is not None else None
     data = load_mnist()
     bp = train_backprop(data.train_images, data.train_labels, run["order"], run["W0"].shape[0], seed=args.seed + 1000,
                         lr=args.bp_lr)
@@ -191,6 +245,8 @@ def main(argv=None) -> int:
     rf_learned = max_correlations(run["W0"] - run["W0_init"], bp["W0"])
     epochs = int(run["epoch"].max())
     claims = check_claims(sm, late, rf, rf_sh, epochs)
+    if rts is not None:
+        claims.append(rate_claim(spk, rts, min(epochs, int(rates_run["epoch"].max()))))
     out = Path(args.out)
     step = max(1, len(sm) // 2000)
     doc = {"figure": "7", "title": "relation to backprop", "config": {**cfg, "smooth": window, "bp_lr": args.bp_lr},
@@ -205,12 +261,29 @@ def main(argv=None) -> int:
                            "learned_change_median": float(np.median(rf_learned))},
            "claims": claims, "run_wall_s": float(run.get("wall_s", 0.0)),
            "provenance": S.provenance(argv, "python -m brian_segdend paper fig7"), "wall_s": time.perf_counter() - t0}
+    if rts is not None:
+        rstep = max(1, len(rts["smoothed"]) // 2000)
+        doc["paper"].update(rates_angle_min_deg=PAPER_RATES_MIN, rates_angle_late_deg=PAPER_RATES_LATE)
+        doc["rate_feedback"] = {
+            "config": rates_cfg, "examples": int(len(rates_run["angle"])),
+            "epochs_reached": int(rates_run["epoch"].max()),
+            "test_error_percent": [100 * float(e) for e in rates_run["test_error"]],
+            "angle_smoothed": {"example": rts["x"][::rstep].tolist(), "deg": rts["smoothed"][::rstep].tolist()},
+            "angle_first_window_deg": rts["first"], "angle_second_half_mean_deg": rts["late"],
+            "angle_smoothed_min_deg": rts["min"], "angle_per_epoch_mean_deg": rts["per_epoch"],
+            "run_wall_s": float(rates_run.get("wall_s", 0.0))}
+        doc["angle_smoothed_min_deg"] = spk["min"]
+        doc["networks"] = sorted({cfg.get("network"), rates_cfg.get("network")})
     S.write_json(out / "fig7.json", doc)
-    plot(x, sm, run["W0"], bp["W0"], rf, rf_sh, out / "fig7.png", " (quick)" if cfg.get("quick") else "")
+    plot(x, sm, run["W0"], bp["W0"], rf, rf_sh, out / "fig7.png", " (quick)" if cfg.get("quick") else "", rates=rts)
     print(f"\nFigure 7: {n} recorded examples; angle per epoch (mean): "
           + ", ".join(f"{v:.1f}" for v in doc["angle_per_epoch_mean_deg"])
           + f" deg; receptive fields median max r {doc['rf_max_corr']['median']:.3f} "
             f"(shuffled {doc['rf_max_corr']['shuffled_median']:.3f})")
+    if rts is not None:
+        print("rate feedback: angle per epoch (mean): " + ", ".join(f"{v:.1f}" for v in rts["per_epoch"])
+              + f" deg; smoothed {rts['first']:.1f} -> minimum {rts['min']:.1f} deg; test error "
+              + ", ".join(f"{100 * float(e):.2f}" for e in rates_run["test_error"]) + "%")
     S.print_claims(claims)
     print(f"written: {out / 'fig7.json'}, {out / 'fig7.png'}")
     return 0

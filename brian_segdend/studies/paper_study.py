@@ -36,7 +36,7 @@ __all__ = ["TRAIN_PASSTHROUGH", "study_parser", "parse_study_args", "make_points
 
 #: train options every run of a study receives unchanged (``dest`` names of ``train_parser``)
 TRAIN_PASSTHROUGH = ("eta", "eta_bias", "rates", "kernel", "timing", "init_weight_scale", "test_reset", "test_duration",
-                     "plateau_sd", "g_a", "feedback", "chunk_steps", "precision", "fast_rng", "data", "user_params")
+                     "plateau_sd", "g_a", "feedback", "feedback_signal", "chunk_steps", "precision", "fast_rng", "data", "user_params")
 _DIRECT = {"chunk_steps": "chunk_steps", "precision": "precision", "fast_rng": "fast_rng", "data": "data_source"}
 
 PAPER_EPOCHS = 60

@@ -27,7 +27,12 @@ _FIG6_PAPER = (("784-10 levels off", "784-10 asymptotes early (8.3%)", ("784-10"
                 ("784-500-10", "784-500-100-10")),
                ("two hidden layers", "3.2% (two hidden layers) vs 4.1% (one)", ("784-500-10", "784-500-100-10")),
                ("784-10 within", "8.3%", ("784-10",)), ("784-500-10 within", "4.1%", ("784-500-10",)),
-               ("784-500-100-10 within", "3.2%", ("784-500-100-10",)))
+               ("784-500-100-10 within", "3.2%", ("784-500-100-10",)),
+               # the supplement (paper fig6 --supplement): per-neuron random plateau times
+               ("784-10: per-neuron random plateau times", "similar curves (Fig. 6 supplement)", ("784-10",)),
+               ("784-500-10: per-neuron random plateau times", "similar curves (Fig. 6 supplement)", ("784-500-10",)),
+               ("784-500-100-10: per-neuron random plateau times", "similar curves (Fig. 6 supplement)",
+                ("784-500-100-10",)))
 
 
 def _fig6_rows(doc: dict) -> list[dict]:

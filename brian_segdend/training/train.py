@@ -370,8 +370,8 @@ def _network_key(params: ModelParams, config: TrainConfig):
     """Everything that fixes a compiled network besides run-time values (for reuse_network)."""
     texts = tuple(sorted((p.name, p.read_bytes()) for p in default_equation_dir().glob("*.eqs")))
     shape = json.dumps([params.layer_sizes, *(str(getattr(params, k)) for k in ("dt", "test_duration", "phase_min",
-                                                                               "feedback", "kernel",
-                                                                               "plateau_code")),
+                                                                               "feedback", "feedback_signal",
+                                                                               "kernel", "plateau_code")),
                         config.chunk_steps, config.device, config.precision, config.fast_rng])
     return shape, texts
 

@@ -3,7 +3,7 @@
 The segregated-dendrite model (Guerguiev, Lillicrap & Richards 2017, eLife 6:e22901,
 doi:10.7554/eLife.22901) predicts that the sign of basal plasticity follows the timing of
 apical input (Figure 10, :mod:`brian_segdend.studies.fig10`). This module runs the same four
-conditions through three published plasticity models and this one, and lists the
+conditions through four published plasticity models and this one, and lists the
 conditions where they disagree: the experiments that would discriminate them.
 
 Models (equations and the papers' parameters in ``equations/plasticity/*.eqs``)
@@ -15,6 +15,11 @@ Models (equations and the papers' parameters in ``equations/plasticity/*.eqs``)
   with spike after-depolarisation and adaptive threshold.
 * ``urbanczik_senn`` -- dendritic prediction of somatic spiking, Urbanczik & Senn (2014)
   Neuron 81:521 (``urbanczik_senn2014.eqs``): plastic synapses on a dendrite, a spiking soma.
+* ``payeur`` -- burst-dependent plasticity, Payeur, Guerguiev, Zenke, Richards & Naud (2021)
+  Nat. Neurosci. 24:1010 (``payeur2021.eqs``), the successor of this model: the two-compartment
+  pyramidal neuron of Naud & Sprekeler (2018), whose apical plateaus turn somatic spikes into
+  bursts, and the rule dw/dt = eta (B - Pbar E) Etilde_pre (B bursts, E events, Pbar the running
+  burst fraction, Etilde_pre a presynaptic event trace).
 * ``segdend`` -- this model, run by :func:`brian_segdend.studies.fig10.run_experiment` itself
   (the same compiled build as ``python -m brian_segdend fig10``), not re-implemented.
 
@@ -44,6 +49,9 @@ clopath            excitatory current synapses     non-plastic excitatory curren
 urbanczik_senn     dendritic synapses (V_w)        somatic excitatory teacher            none: the teacher conductance
                                                    conductance g_E (the 'nudging'        raises U above the dendritic
                                                    input of the paper)                   prediction, as the plateau does
+payeur             excitatory conductance          non-plastic excitatory conductance    the model's own: the dendritic
+                   synapses onto the soma          onto the apical dendrite (ge_d)       nonlinearity f(V_d); a plateau
+                   (plastic, burst rule)                                                 turns somatic spikes into bursts
 =================  ==============================  ====================================  ===============================
 
 A point neuron has no apical dendrite: 'apical' becomes an extra, non-plastic input that
@@ -61,12 +69,16 @@ signature: :func:`stdp_window` (Song et al. Fig. 1: LTP for pre-before-post, LTD
 post-before-pre, magnitudes exp(-|dt|/tau)), :func:`clopath_frequency` (Clopath et al.
 Fig. 2b, the Sjostrom et al. 2001 protocol: post-before-pre pairs give LTD at low pairing
 frequency and LTP at high frequency; pre-before-post potentiation grows with frequency)
-and :func:`urbanczik_teacher` (Urbanczik & Senn Fig. 1: under a somatic teacher the
-dendritic prediction of the rate converges to the somatic rate).
+:func:`urbanczik_teacher` (Urbanczik & Senn Fig. 1: under a somatic teacher the
+dendritic prediction of the rate converges to the somatic rate) and :func:`burst_rule`
+(Payeur et al. Fig. 2: a postsynaptic burst after presynaptic input potentiates, an isolated
+event depresses by Pbar times as much; dendritic input raises the burst fraction, and the
+weights grow where it exceeds the running estimate Pbar and shrink where it falls below;
+every weight change equals the NumPy oracle :func:`burst_rule_reference` on the recorded spikes).
 
 Devices and run time
 --------------------
-The three comparison models are small and run once per condition set, so they use
+The four point models are small and run once per condition set, so they use
 Brian2's runtime device with the ``numpy`` target: no compilation, 2-3 s each for the
 default 2,000 neurons and 40,000 plastic synapses (2,000 steps of 0.1 ms), less than a
 compiled build would take to compile. The segregated-dendrite model runs through
@@ -89,13 +101,20 @@ Deviations from the papers
   different units); the comparison normalises each model anyway.
 * Song et al.: a single neuron with the protocol's afferents instead of 1000 inputs; the
   apical drive replaces the background input that made the neuron fire.
+* Payeur et al.: one neuron per synapse group instead of their recurrent network; no
+  short-term plasticity, no homeostatic term (the authors' simulator adds one that keeps the
+  event rate within bounds); the moving averages start at a history (Ebar = E0, Pbar = P0 =
+  0.2, protocol choices) because one 200 ms trial is far shorter than tau_avg = 4 s; Pbar is
+  the ratio of the averages, as in the paper (the authors' simulator multiplies the rule by
+  Ebar, which only rescales the learning rate per neuron). Burst window 16 ms, tau_pre = 20 ms.
 * segdend: as in :mod:`brian_segdend.studies.fig10` (dt = 1 ms, fixed phases, one pairing).
 
 Package layout
 --------------
 models      :data:`MODELS`, :func:`load_model_file` and the Brian2 builders of the point models.
 protocol    :class:`ProtocolConfig`, :func:`run_protocol`, :func:`run_segdend` (the four conditions).
-signatures  :func:`stdp_window`, :func:`clopath_frequency`, :func:`urbanczik_teacher`.
+signatures  :func:`stdp_window`, :func:`clopath_frequency`, :func:`urbanczik_teacher`, :func:`burst_rule`,
+            :func:`burst_rule_reference`.
 analysis    :func:`compare_models`, :func:`sign_of`, :func:`normalised_changes`, :func:`disagreements`.
 report      :func:`comparison_markdown`, :func:`models_markdown`.
 figures     :func:`make_figure`.
@@ -110,10 +129,11 @@ from .figures import make_figure
 from .models import MODELS, ModelFile, default_equation_dir, load_model_file, neuron_group, synapses, use_runtime_device
 from .protocol import APICAL_DRIVE, CONDITION_NAMES, TAIL_MS, ProtocolConfig, condition_schedule, run_protocol, run_segdend
 from .report import comparison_markdown, models_markdown
-from .signatures import clopath_frequency, stdp_window, urbanczik_teacher
+from .signatures import BURST_PAIRINGS, burst_rule, burst_rule_reference, clopath_frequency, stdp_window, urbanczik_teacher
 
 __all__ = ["MODELS", "ModelFile", "load_model_file", "ProtocolConfig", "run_protocol", "run_segdend",
-           "stdp_window", "clopath_frequency", "urbanczik_teacher", "sign_of", "compare_models",
+           "stdp_window", "clopath_frequency", "urbanczik_teacher", "burst_rule", "burst_rule_reference",
+           "BURST_PAIRINGS", "sign_of", "compare_models",
            "write_outputs", "models_markdown", "comparison_markdown", "parser", "main",
            "CONDITION_NAMES", "APICAL_DRIVE", "TAIL_MS", "MAGNITUDE_GAP", "SIGN_LABEL", "condition_schedule",
            "normalised_changes", "disagreements", "make_figure", "default_equation_dir", "neuron_group", "synapses",

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..common import mean_sem
 from ..fig10 import CONDITIONS
-from .models import MODELS
+from .models import MODELS, load_model_file
 from .protocol import APICAL_DRIVE, CONDITION_NAMES, ProtocolConfig, run_protocol, run_segdend
 
 __all__ = ["sign_of", "compare_models", "MAGNITUDE_GAP", "normalised_changes", "disagreements", "SIGN_LABEL"]
@@ -27,7 +27,8 @@ def sign_of(mean: float, sem: float) -> int:
     return int(np.sign(mean))
 
 
-def compare_models(cfg: ProtocolConfig, models=("stdp", "clopath", "urbanczik_senn", "segdend"), log=print) -> dict:
+def compare_models(cfg: ProtocolConfig, models=("stdp", "clopath", "urbanczik_senn", "payeur", "segdend"),
+                   log=print) -> dict:
     """Run every model on the four conditions; JSON-ready summary."""
     out = {"protocol": {"conditions": {n: _condition_span(cfg, n) for n in CONDITION_NAMES},
                         "basal": f"{cfg.n_basal - cfg.n_silent} active + {cfg.n_silent} silent afferents at "
@@ -53,7 +54,8 @@ def compare_models(cfg: ProtocolConfig, models=("stdp", "clopath", "urbanczik_se
             c = r[name]
             if "dw" in c:
                 mean, sem = mean_sem(c["dw"])
-                extra = {"n": int(len(c["dw"])), "post_rate_hz": c["post_rate_hz"]}
+                extra = {"n": int(len(c["dw"])), "post_rate_hz": c["post_rate_hz"],
+                         **{k: c[k] for k in ("events_per_neuron", "bursts_per_neuron", "burst_fraction") if k in c}}
             else:
                 mean, sem = c["dw_mean"], c["dw_sem"]
                 extra = {"n": c["n"], "alpha_f": c["alpha_f"], "alpha_t": c["alpha_t"]}
@@ -61,6 +63,9 @@ def compare_models(cfg: ProtocolConfig, models=("stdp", "clopath", "urbanczik_se
                            "silent_max_abs": c["silent_max_abs"], **extra}
         out["models"][m] = {"label": MODELS[m][1], "citation": MODELS[m][2], "equations": MODELS[m][0],
                             "weight_unit": unit, "conditions": conds, "run": timing}
+        if any("burst_fraction" in c for c in conds.values()):
+            # the burst-dependent rule's reference: its running estimate of the burst fraction starts at P0
+            out["models"][m]["Pbar_start"] = float(load_model_file(m).params["P0"])
         out["timing_s"][m] = time.perf_counter() - t0
         log(f"compare: {m} done in {out['timing_s'][m]:.1f} s")
     out["disagreements"] = disagreements(out)

@@ -40,15 +40,16 @@ def parser() -> argparse.ArgumentParser:
     """The options of ``python -m brian_segdend compare``."""
     d = ProtocolConfig()
     ap = OneLineParser(prog="python -m brian_segdend compare",
-                                 description="Pair STDP, Clopath voltage STDP, Urbanczik-Senn dendritic prediction "
-                                             "and the segregated-dendrite model on the Figure 10 protocol. Writes "
-                                             "comparison.json, comparison.md, comparison.png and models.md.")
+                                 description="Pair STDP, Clopath voltage STDP, Urbanczik-Senn dendritic prediction, "
+                                             "Payeur et al.'s burst-dependent rule and the segregated-dendrite model "
+                                             "on the Figure 10 protocol. Writes comparison.json, comparison.md, "
+                                             "comparison.png and models.md.")
     ap.add_argument("--out", type=Path, default=Path("results/compare"), help="output folder (default: %(default)s)")
     ap.add_argument("--n-neurons", type=positive_int, default=None,
                     help=f"neurons per condition and trial (default {d.n_neurons}; quick 20)")
     ap.add_argument("--trials", type=positive_int, default=None, help=f"trials (default {d.trials}; quick 2)")
     ap.add_argument("--seed", type=seed_int, default=d.seed, help="seed (default: %(default)s)")
-    ap.add_argument("--models", nargs="+", default=["stdp", "clopath", "urbanczik_senn", "segdend"],
+    ap.add_argument("--models", nargs="+", default=["stdp", "clopath", "urbanczik_senn", "payeur", "segdend"],
                     choices=list(MODELS), help="models to run (default: all)")
     ap.add_argument("--quick", action="store_true", help="small populations (smoke test)")
     return ap

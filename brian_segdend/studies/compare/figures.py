@@ -19,7 +19,7 @@ def make_figure(results: dict, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: matplotlib is imported only when a figure is drawn; start-up cost)
     models = list(results["models"])
-    colors = {"segdend": "#1b7837", "stdp": "#2166ac", "clopath": "#b2182b", "urbanczik_senn": "#e08214"}
+    colors = {"segdend": "#1b7837", "stdp": "#2166ac", "clopath": "#b2182b", "urbanczik_senn": "#e08214", "payeur": "#762a83"}
     fig, ax = plt.subplots(figsize=(10, 5.6), constrained_layout=True)
     width = 0.8 / len(models)
     x = np.arange(len(CONDITION_NAMES))

@@ -29,6 +29,8 @@ MODELS = {
                 "Clopath, Buesing, Vasilaki & Gerstner (2010) Nat. Neurosci. 13:344, doi:10.1038/nn.2479"),
     "urbanczik_senn": ("urbanczik_senn2014.eqs", "Dendritic prediction (Urbanczik & Senn 2014)",
                        "Urbanczik & Senn (2014) Neuron 81:521, doi:10.1016/j.neuron.2013.11.030"),
+    "payeur": ("payeur2021.eqs", "Burst-dependent (Payeur et al. 2021)",
+               "Payeur, Guerguiev, Zenke, Richards & Naud (2021) Nat. Neurosci. 24:1010, doi:10.1038/s41593-021-00857-x"),
 }
 
 
@@ -56,7 +58,9 @@ _ALLOWED = ("method", "threshold", "reset", "refractory", "on_pre", "on_post")
 
 _REQUIRED = {"stdp": {"neuron": {"v", "g_ex"}, "synapse": {"w"}},
              "clopath": {"neuron": {"u", "I_syn", "u_minus", "u_plus"}, "synapse": {"w"}},
-             "urbanczik_senn": {"neuron": {"U", "V_w", "g_E", "phi_U", "phi_star"}, "synapse": {"W", "PSP"}}}
+             "urbanczik_senn": {"neuron": {"U", "V_w", "g_E", "phi_U", "phi_star"}, "synapse": {"W", "PSP"}},
+             "payeur": {"neuron": {"V_s", "V_d", "ge_s", "ge_d", "is_event", "is_burst", "Pbar", "Ebar", "Bbar",
+                                   "n_events", "n_bursts"}, "synapse": {"w", "xe"}}}
 
 
 def default_equation_dir() -> Path:

@@ -34,6 +34,9 @@ APICAL_DRIVE = {
                     weight="w", init={"u": "E_L", "u_minus": "E_L", "u_plus": "E_L", "V_T": "V_T_rest"}),
     "urbanczik_senn": dict(on_pre="g_E_post += w_apical", w_apical=0.03 / ms, w0=1.0 * ms, unit="ms",
                            dt=0.1 * ms, weight="W"),
+    "payeur": dict(on_pre="ge_d_post += w_apical", w_apical=0.2, w0=0.08, unit="g_L", dt=0.1 * ms, weight="w",
+                   init={"V_s": "E_L", "V_d": "E_L", "V_thr": "V_T", "Ebar": "E0", "Bbar": "P0*E0"},
+                   counts=("n_events", "n_bursts")),
 }
 
 
@@ -83,7 +86,9 @@ def run_protocol(model: str, cfg: ProtocolConfig, directory=None) -> dict:
     """The four conditions for one point model, all neurons in one run.
 
     Returns per condition the per-neuron ``dw`` (mean change of the active basal weights),
-    the silent synapses' largest |change| and the postsynaptic rate while apical input is on.
+    the silent synapses' largest |change| and the postsynaptic rate while apical input is on;
+    for a model with ``counts`` in :data:`APICAL_DRIVE` (the burst-dependent rule) also the
+    events and bursts per neuron and the burst fraction (bursts / events).
     """
     mf = load_model_file(model, directory)
     drive = APICAL_DRIVE[model]
@@ -112,7 +117,7 @@ def run_protocol(model: str, cfg: ProtocolConfig, directory=None) -> dict:
     apical.cond = np.repeat(cond, na)
     post = neuron_group(mf, N, ns, name="post")
     for var, expr in drive.get("init", {}).items():
-        setattr(post, var, ns[expr])
+        setattr(post, var, ns[expr] if expr in ns else expr)   # a parameter, or an expression of parameters
     S = synapses(mf, basal, post, ns, name="basal_syn")
     S.connect(i=np.arange(N * nb), j=np.repeat(np.arange(N), nb))
     w0 = drive["w0"]
@@ -145,6 +150,10 @@ def run_protocol(model: str, cfg: ProtocolConfig, directory=None) -> dict:
             "post_rate_apical_on_hz": (float(on_counts[sl].mean() / (on_ms / 1000.0)) if on_ms else None),
             "apical_on_ms": float(on_ms),
         }
+        if "counts" in drive:   # burst-dependent model: events and bursts per neuron, burst fraction
+            ev, bu = (np.asarray(getattr(post, name)[:])[sl] for name in drive["counts"])
+            out[name].update(events_per_neuron=float(ev.mean()), bursts_per_neuron=float(bu.mean()),
+                             burst_fraction=(float(bu.sum() / ev.sum()) if ev.sum() else None))
     out["_timing"] = {"run_s": wall, "neurons": N, "synapses": N * nb, "dt_ms": dt_ms, "steps": steps}
     return out
 

@@ -45,6 +45,19 @@ def comparison_markdown(results: dict) -> str:
             scale = max(abs(c[n]["dw_mean"]) for n in CONDITION_NAMES) or 1.0
             cells.append(f"{c[name]['dw_mean'] / scale:+.2f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for m in models:
+        r = results["models"][m]
+        if "Pbar_start" not in r:
+            continue
+        c = r["conditions"]
+        lines += ["", f"{r['label']}: events and bursts per neuron and trial, and the burst fraction (bursts / "
+                  f"events; the running estimate Pbar starts at {r['Pbar_start']:g}: bursts above it potentiate, "
+                  "events depress):", "",
+                  "| condition | events | bursts | burst fraction |", "|---|---|---|---|"]
+        for name in CONDITION_NAMES:
+            bf = c[name].get("burst_fraction")
+            lines.append(f"| {name} | {c[name]['events_per_neuron']:.2f} | {c[name]['bursts_per_neuron']:.2f} | "
+                         + ("-" if bf is None else f"{bf:.2f}") + " |")
     lines += ["", "## Where the models disagree (discriminating experiments)", ""]
     dis = results["disagreements"]
     if not dis:

@@ -14,7 +14,7 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 from ...model import learning as L
-from ...model.contract import PLATEAU_CODE_FILES, run_values, validation_namespace
+from ...model.contract import OPTIONAL_COMPARTMENTS, PLATEAU_CODE_FILES, run_values, validation_namespace
 from ...model.equations import default_equation_dir, load_all, resolve_user_params
 from ...model.layers import Builder, hidden_layer, input_layer, projection
 from ...model.network import weight_recipe
@@ -61,7 +61,8 @@ class Fig10Model(UsesCompiledNetwork):
         self.files = load_all(validation_namespace(), self.equation_dir, PLATEAU_CODE_FILES[p.plateau_code])
         self.user_values = resolve_user_params(self.files, self.params.user_params)   # the files' own parameters
         payload = {"fig10": cfg.build_key(), "dt": self.dt_ms, "record": record_conditions,
-                   "files": {n: f.build_text for n, f in self.files.items()}, "brian2": b2.__version__,
+                   "files": {n: f.build_text for n, f in self.files.items() if n not in OPTIONAL_COMPARTMENTS},
+                   "brian2": b2.__version__,
                    "learning": [getattr(L, n) for n in L.__all__
                                 if isinstance(getattr(L, n), str) and n not in _BURST_CODE]}
         if self.burst:   # only added for the burst build: the default build keeps its hash
