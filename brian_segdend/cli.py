@@ -98,6 +98,11 @@ def train_parser(prog="python -m brian_segdend train") -> argparse.ArgumentParse
                          "rates phi_max sigma(V) (the paper's Figure 7 variant; its own build)")
     ap.add_argument("--test-duration", type=positive_float, help="test phase per image in ms (default 250; paper 500)")
     ap.add_argument("--plateau-sd", type=nonneg_float, help="sd in ms of per-neuron plateau times (0 = off; paper sqrt(3))")
+    ap.add_argument("--plateau-code", choices=["rate", "burst"],
+                    help="how plateaus reach the hidden update: rate (default: alpha^t - alpha^f) or burst "
+                         "(Poisson bursts of mean burst_scale * alpha counted by a basal memory; own build)")
+    ap.add_argument("--burst-scale", type=positive_float,
+                    help="with --plateau-code burst: mean spikes in the burst of a full plateau (default 4)")
     ap.add_argument("--device", choices=["cpp_standalone", "runtime"], help="Brian2 device (runtime: debugging)")
     ap.add_argument("--chunk-steps", type=positive_int, help="time steps per compiled run (default 300000)")
     ap.add_argument("--data", help="directory of MNIST IDX files (default: $BRIAN_SEGDEND_MNIST or the embedded copy)")
@@ -166,7 +171,8 @@ def config_from_args(args) -> TrainConfig:
                   "test_duration": args.test_duration, "plateau_sd": args.plateau_sd,
                   "eta_bias": args.eta_bias, "rates": args.rates, "kernel": args.kernel,
                   "timing": args.timing,
-                  "init_weight_scale": args.init_weight_scale, "test_reset": args.test_reset}
+                  "init_weight_scale": args.init_weight_scale, "test_reset": args.test_reset,
+                  "plateau_code": args.plateau_code, "burst_scale": args.burst_scale}
     for k, v in model_opts.items():
         if v is not None:
             model[k] = list(v) if isinstance(v, tuple) else v

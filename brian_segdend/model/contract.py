@@ -31,7 +31,8 @@ from . import learning as L
 
 __all__ = ["QUANTITY_FIELDS", "RunParam", "RUN_PARAMS", "SHARED_PARAMS", "run_values", "validation_namespace",
            "unit_string", "shared_declarations", "Spec", "COMPARTMENTS", "GroupSpec", "GROUPS", "STIMULI",
-           "EXTRAS", "SYNAPSE_MODELS", "OPTIONAL_COMPARTMENTS", "END_EVENTS", "CONSTANTS", "added_names"]
+           "EXTRAS", "SYNAPSE_MODELS", "OPTIONAL_COMPARTMENTS", "END_EVENTS", "CONSTANTS", "added_names",
+           "VARIANT_COMPARTMENTS", "compartment_spec", "PLATEAU_CODE_FILES", "hidden_soma_kind"]
 
 #: Unit of each quantity field of ModelParams (configuration files give plain numbers in it).
 QUANTITY_FIELDS = {
@@ -85,6 +86,7 @@ RUN_PARAMS = (
     _field("g_d"), _field("E_E"), _field("E_I"),
     RunParam("g_teach", 1 / ms, "constant: teaching conductance while the target is shown", lambda p: 1 / ms),
     RunParam("test_reset", 1, "ModelParams.test_reset (0 or 1)", lambda p: float(bool(p.test_reset))),
+    RunParam("burst_scale", 1, "ModelParams.burst_scale (read by hidden_burst.eqs only)", lambda p: float(p.burst_scale)),
     # per layer (packed by the run itself, not declared by the groups)
     RunParam("eta", 1, "ModelParams.learning_rates, one per weight layer", lambda p: list(p.learning_rates), False),
     RunParam("eta_bias", 1, "ModelParams.bias_learning_rates", lambda p: list(p.bias_learning_rates), False),
@@ -154,6 +156,28 @@ COMPARTMENTS = {
                         directives=("threshold",), method_required=True),
 }
 
+#: Equation files of optional variants, loaded only by the builds that use them (so the default
+#: build's files, and its hash, stay as they are): name -> Spec, as :data:`COMPARTMENTS`.
+VARIANT_COMPARTMENTS = {
+    # burst-coded plateaus (ModelParams.plateau_code = 'burst'): run at each plateau with the
+    # plateau level and the phase sign; the network reads the memory M at the target plateau
+    "hidden_burst": Spec(provides={"M": 1, "N_burst": 1}, uses={"plateau": 1, "phase_sign": 1},
+                         directives=("on_plateau",)),
+}
+
+#: The variant files each ModelParams.plateau_code needs.
+PLATEAU_CODE_FILES = {"rate": (), "burst": ("hidden_burst",)}
+
+
+def compartment_spec(name: str) -> Spec:
+    """The :class:`Spec` of a compartment file or a variant file (KeyError for an unknown name)."""
+    return COMPARTMENTS[name] if name in COMPARTMENTS else VARIANT_COMPARTMENTS[name]
+
+
+def hidden_soma_kind(plateau_code: str) -> str:
+    """The :data:`GROUPS` key of the hidden somas for a ModelParams.plateau_code."""
+    return "hidden_soma_burst" if plateau_code == "burst" else "hidden_soma"
+
 
 #: Files the default network does not use: loaded when present, part of a build only where used
 #: (so that the default build's hash does not depend on them).
@@ -180,6 +204,11 @@ GROUPS = {
                                    "P_b : second (shared, constant)\nfb_rate : 1\n"),
     "hidden_soma": GroupSpec("hidden soma", ("hidden_soma", "kernel"),
                              "V_b : 1 (linked)\nV_a : 1 (linked)\n" + L.HIDDEN_SOMA_VARS),
+    # burst-coded plateaus: the soma with the burst memory (hidden_burst.eqs); ``plateau`` is set to
+    # alpha^f / alpha^t before the file's on_plateau statements run, ``phase_sign`` is the global
+    # phase signal (-1 in the forward phase, +1 in the target phase)
+    "hidden_soma_burst": GroupSpec("hidden soma (burst-coded plateaus)", ("hidden_soma", "kernel", "hidden_burst"),
+                                   "V_b : 1 (linked)\nV_a : 1 (linked)\n" + L.HIDDEN_SOMA_VARS + L.BURST_SOMA_VARS),
     "output_dend": GroupSpec("output dendrite", ("output_dendrite",),
                              "E : Hz**2 (linked)\neta_b : 1 (shared, constant)\nP_b : second**2 (shared, constant)\n"),
     "output_soma": GroupSpec("output soma", ("output_soma",), """
@@ -236,7 +265,7 @@ def added_names() -> frozenset:
         names = set()
         for text in texts:
             names.update(Equations(text).names)
-        for spec in COMPARTMENTS.values():
+        for spec in (*COMPARTMENTS.values(), *VARIANT_COMPARTMENTS.values()):
             names.update(spec.uses)
         names.update(CONSTANTS)
         _added = frozenset(names)

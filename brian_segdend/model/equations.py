@@ -10,6 +10,8 @@ line, ``# comments`` allowed).  Lines starting with ``#:`` are directives:
 ``#: on_spike_cutoff = ...``    (optional) statements run ``kernel_cutoff`` after the neuron's own
                                 spike: remove what is left of that spike's kernel (``kernel = 'truncated'``)
 ``#: on_pre_cutoff = ...``      (optional) the same for each synaptic event (like ``on_pre``)
+``#: on_plateau = ...``         (``hidden_burst.eqs`` only) statements run at each plateau of the
+                                burst-coded variant (``plateau``, ``phase_sign`` supplied)
 ``#: param NAME = value``       the value (number with Brian2 units) of a user parameter declared
                                 in the file as ``NAME : unit (shared, constant)``: a run argument,
                                 set per run with ``--set NAME=value`` (:func:`resolve_user_params`)
@@ -47,7 +49,7 @@ from brian2.parsing.expressions import is_boolean_expression, parse_expression_d
 from brian2.units.fundamentalunits import DIMENSIONLESS, DimensionMismatchError, get_dimensions
 from brian2.utils.stringtools import get_identifiers
 
-from .contract import COMPARTMENTS, GROUPS, OPTIONAL_COMPARTMENTS, added_names
+from .contract import COMPARTMENTS, GROUPS, OPTIONAL_COMPARTMENTS, added_names, compartment_spec
 from .params import ModelParams, ParameterError
 from .quantities import QuantityParseError, format_quantity, parse_quantity
 
@@ -56,7 +58,7 @@ __all__ = ["EquationFileError", "CompartmentFile", "UserParam", "user_params", "
            "check_interface",
            "load_all", "default_equation_dir", "equation_root"]
 
-DIRECTIVES = ("method", "threshold", "on_spike", "on_pre", "on_spike_cutoff", "on_pre_cutoff")
+DIRECTIVES = ("method", "threshold", "on_spike", "on_pre", "on_spike_cutoff", "on_pre_cutoff", "on_plateau")
 #: directives with the statements of a synaptic event (``_post`` names allowed)
 _PRE_DIRECTIVES = ("on_pre", "on_pre_cutoff")
 METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun", "linear")
@@ -317,13 +319,13 @@ def load_compartment(name: str, namespace: dict, directory: Path | None = None) 
     Parameters
     ----------
     name : str
-        A key of :data:`COMPARTMENTS`.
+        A key of :data:`COMPARTMENTS` or of ``contract.VARIANT_COMPARTMENTS``.
     namespace : dict
         The model parameters visible to the equations (name -> Quantity or number).
     directory : Path, optional
         Folder with the files (default :func:`default_equation_dir`).
     """
-    spec = COMPARTMENTS[name]
+    spec = compartment_spec(name)
     directory = Path(directory) if directory is not None else default_equation_dir()
     path = directory / f"{name}.eqs"
     read = read_equation_file(path, DIRECTIVES, missing=f" (the model needs '{name}.eqs')", params=True,
@@ -515,8 +517,9 @@ def check_interface(read: EquationFileText, name: str) -> None:
     contract's unit. A wrong declaration names its own line; a missing one names the line of
     the file's first declaration of that kind (line 1 if there is none).
     """
-    spec = COMPARTMENTS[name]
-    where = f"COMPARTMENTS[{name!r}] in brian_segdend/model/contract.py"
+    spec = compartment_spec(name)
+    table = "COMPARTMENTS" if name in COMPARTMENTS else "VARIANT_COMPARTMENTS"
+    where = f"{table}[{name!r}] in brian_segdend/model/contract.py"
     kinds = (("input", read.inputs, spec.uses), ("output", read.outputs, spec.provides))
     for kind, declared, expected in kinds:
         for var, (unit, lineno) in declared.items():
@@ -567,16 +570,19 @@ def _check_noise(path, lineno, eq, noise, directives):
             + (f" (line {mline} says {method!r})" if method else ""))
 
 
-def load_all(namespace: dict, directory: Path | None = None) -> dict:
+def load_all(namespace: dict, directory: Path | None = None, variants=()) -> dict:
     """Load and validate every compartment file; returns name -> CompartmentFile.
 
     Files of :data:`~brian_segdend.model.contract.OPTIONAL_COMPARTMENTS` are loaded only when the
-    folder has them. Besides each file on its own, checks that files combined into one group
-    (:data:`brian_segdend.model.contract.GROUPS`) do not define the same name.
+    folder has them; ``variants``: names of ``contract.VARIANT_COMPARTMENTS`` files to load too (e.g.
+    ``hidden_burst`` for burst-coded plateaus; the others are not read). Besides each file on its
+    own, checks that files combined into one group (:data:`brian_segdend.model.contract.GROUPS`)
+    do not define the same name.
     """
     folder = Path(directory) if directory is not None else default_equation_dir()
     files = {name: load_compartment(name, namespace, directory) for name in COMPARTMENTS
              if name not in OPTIONAL_COMPARTMENTS or (folder / f"{name}.eqs").exists()}
+    files.update({name: load_compartment(name, namespace, directory) for name in variants})
     seen_params = {}
     for f in files.values():
         for pname, up in f.user_params.items():

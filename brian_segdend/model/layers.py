@@ -27,7 +27,16 @@ from brian2.utils.stringtools import get_identifiers
 
 from ..standalone import dense as D
 from . import learning as L
-from .contract import END_EVENTS, EXTRAS, GROUPS, SHARED_PARAMS, STIMULI, SYNAPSE_MODELS, shared_declarations
+from .contract import (
+    END_EVENTS,
+    EXTRAS,
+    GROUPS,
+    SHARED_PARAMS,
+    STIMULI,
+    SYNAPSE_MODELS,
+    hidden_soma_kind,
+    shared_declarations,
+)
 from .equations import EquationFileError
 from .params import KERNEL_CUTOFF
 
@@ -194,23 +203,30 @@ def input_layer(b: Builder, name: str, n: int, stimulus: str, stop: bool = False
     return g
 
 
-def hidden_layer(b: Builder, name: str, n: int, rate_feedback: bool = False):
+def hidden_layer(b: Builder, name: str, n: int, rate_feedback: bool = False, plateau_code: str = "rate"):
     """One layer of hidden neurons.
 
     The dendrite group (basal + apical files, order 0; ``rate_feedback``: the apical file of the
     rate-feedback variant, ``hidden_apical_rates.eqs``) and the soma group (soma + kernel files,
     order 1), linked both ways, with the plateau and learning code of
-    :mod:`brian_segdend.model.learning`. Returns (dendrites, somas).
+    :mod:`brian_segdend.model.learning`. With ``plateau_code='burst'`` the somas also get
+    ``hidden_burst.eqs`` (which ``b.files`` must hold) and the burst-coded plateau code.
+    Returns (dendrites, somas).
     """
     d = b.group("hidden_dend_rates" if rate_feedback else "hidden_dend", f"{name}_dend", n, {"end_t": END_EVENTS["end_t"]}, order=0)
-    s = b.group("hidden_soma", f"{name}_soma", n, END_EVENTS, order=1)
+    s = b.group(hidden_soma_kind(plateau_code), f"{name}_soma", n, END_EVENTS, order=1)
     s.V_b = b2.linked_var(d, "V_b")
     s.V_a = b2.linked_var(d, "V_a")
     d.E = b2.linked_var(s, "E")
     d.sbar = b2.linked_var(s, "sbar")
     s.run_regularly(L.HIDDEN_ACCUMULATE, when="after_groups", name=f"{name}_accumulate")
-    s.run_on_event("end_f", L.HIDDEN_END_F, when="after_resets", order=0)
-    s.run_on_event("end_t", L.HIDDEN_END_T, when="after_resets", order=0)
+    if plateau_code == "burst":
+        on_plateau = b.files["hidden_burst"].directives["on_plateau"]
+        s.run_on_event("end_f", L.hidden_end_f_burst(on_plateau), when="after_resets", order=0)
+        s.run_on_event("end_t", L.hidden_end_t_burst(on_plateau), when="after_resets", order=0)
+    else:
+        s.run_on_event("end_f", L.HIDDEN_END_F, when="after_resets", order=0)
+        s.run_on_event("end_t", L.HIDDEN_END_T, when="after_resets", order=0)
     d.run_on_event("end_t", L.BIAS_UPDATE, when="after_resets", order=2)
     return d, s
 

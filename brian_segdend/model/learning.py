@@ -17,6 +17,14 @@ Output layer (Eq. 6, 23-29):
     E1 = -k_d phi_max (phi1* - phi_max sigma(Vbar^f)) sigma'(Vbar^f),  k_d = g_d / (g_l + g_d)
     W1 <- W1 - eta_1 P_1 E1 sbar0^f ;  b1 <- b1 - eta_1 P_1 E1
 
+Burst-coded plateaus (``ModelParams.plateau_code = 'burst'``; docs/MODEL.md): at each plateau the
+statements of ``hidden_burst.eqs``'s ``#: on_plateau`` directive run with ``plateau`` = alpha^f or
+alpha^t and ``phase_sign`` = -1 / +1 (the global phase signal); the file's default draws
+N ~ Poisson(burst_scale * plateau) and adds phase_sign * N to the memory M. M is cleared just
+before the forward plateau, so at the target plateau M = N^t - N^f, and
+    E0 = -k_b phi_max (M / burst_scale) sigma'(Vbar^f)
+replaces alpha^t - alpha^f by M / k (same expectation, variance (alpha^t + alpha^f) / k).
+
 Plateau-time variant (Fig. 6 supplement): each neuron's plateau comes ``delta`` steps before
 the phase end, ``delta`` drawn per neuron and phase from a folded normal truncated at
 ``plateau_max``, and the apical average is taken over the ``plateau_window`` steps before it.
@@ -32,7 +40,8 @@ from brian2 import ms
 __all__ = ["RULE_UNIT", "N_PLATEAU_STEPS", "plateau_offset_cdf", "INPUT_VARS", "INPUT_ACCUMULATE",
            "INPUT_END_F", "HIDDEN_SOMA_VARS", "HIDDEN_ACCUMULATE", "HIDDEN_END_F", "HIDDEN_END_T",
            "OUTPUT_SOMA_VARS", "OUTPUT_ACCUMULATE", "OUTPUT_END_F", "OUTPUT_END_T", "BIAS_UPDATE",
-           "WEIGHT_UPDATE", "FEEDBACK_UPDATE"]
+           "WEIGHT_UPDATE", "FEEDBACK_UPDATE", "BURST_SOMA_VARS", "hidden_end_f_burst", "hidden_end_t_burst",
+           "burst_file_statements"]
 
 #: The paper's weight update eta * P * E * s is written for numbers in ms-based units.
 #: P * E is dimensionless and s a rate, so the update has unit Hz while W is in ms; this
@@ -115,6 +124,39 @@ sp = 1/(1 + exp(-Vbar_f))
 E = -(g_b/(g_l + g_b + g_a))*phi_max*(alpha_t - alpha_f)*sp*(1 - sp)
 {_DRAW_DELTA}
 """
+
+# ---------------------------------------------------------------- burst-coded plateaus
+#: added to the hidden somas of the burst variant (GROUPS['hidden_soma_burst']); the update below
+#: also reads burst_scale (a shared run argument, declared with the file that uses it)
+BURST_SOMA_VARS = """
+plateau : 1    # the plateau of the current phase end (alpha_f or alpha_t); the update reads M/burst_scale
+phase_sign = 2*sch_teach(t) - 1 : 1   # global phase signal: -1 in the forward phase, +1 in the target phase
+"""
+
+
+def burst_file_statements(directive: str) -> str:
+    """The ``#: on_plateau`` directive of ``hidden_burst.eqs`` as lines of Brian2 code."""
+    return "\n".join(stmt.strip() for stmt in directive.replace("\n", ";").split(";") if stmt.strip())
+
+
+def hidden_end_f_burst(on_plateau: str) -> str:
+    """:data:`HIDDEN_END_F` plus the forward burst: M cleared, then the file's ``on_plateau`` with alpha^f."""
+    return HIDDEN_END_F + "M = 0\nplateau = alpha_f\n" + burst_file_statements(on_plateau) + "\n"
+
+
+def hidden_end_t_burst(on_plateau: str) -> str:
+    """:data:`HIDDEN_END_T` with the target burst, and M / burst_scale in place of alpha^t - alpha^f."""
+    return f"""
+alpha_t = 1/(1 + exp(-sum_Va/cnt_a))
+sum_Va = 0
+cnt_a = 0
+plateau = alpha_t
+{burst_file_statements(on_plateau)}
+sp = 1/(1 + exp(-Vbar_f))
+E = -(g_b/(g_l + g_b + g_a))*phi_max*(M/burst_scale)*sp*(1 - sp)
+{_DRAW_DELTA}
+"""
+
 
 # ---------------------------------------------------------------- output somas
 OUTPUT_SOMA_VARS = """

@@ -51,7 +51,7 @@ from brian2 import ms, second
 from ..standalone import fastrng
 from ..standalone.compiled import CompiledNetwork, UsesCompiledNetwork, stop_function
 from . import learning as L
-from .contract import OPTIONAL_COMPARTMENTS, run_values, validation_namespace
+from .contract import OPTIONAL_COMPARTMENTS, PLATEAU_CODE_FILES, run_values, validation_namespace
 from .equations import default_equation_dir, load_all, resolve_user_params
 from .layers import Builder, cutoff_statements, hidden_layer, input_layer, kernel_cutoffs, output_layer, projection, rate_projection
 from .learning import RULE_UNIT
@@ -227,7 +227,8 @@ class SegDendNetwork(UsesCompiledNetwork):
                           2 * int(round(float(params.phase_min / params.dt))))
         self.capacity = self.chunk_steps // min_example + 1
         self.equation_dir = Path(equation_dir) if equation_dir else default_equation_dir()
-        self.files = load_all(validation_namespace(), self.equation_dir)   # EquationFileError before any codegen
+        # EquationFileError before any codegen; a plateau code's variant files only where it is used
+        self.files = load_all(validation_namespace(), self.equation_dir, PLATEAU_CODE_FILES[params.plateau_code])
         # parameters declared in the files: run arguments like the model's own (ParameterError before any codegen)
         self.user_values = resolve_user_params(self.files, params.user_params, "user_params")
         self.runtime_values = run_values(params) | self.user_values
@@ -259,6 +260,8 @@ class SegDendNetwork(UsesCompiledNetwork):
             payload["learning_records"] = True   # only added when on: the default build keeps its hash
         if params.feedback_signal != "spikes":
             payload["feedback_signal"] = params.feedback_signal   # only added when not the default
+        if params.plateau_code != "rate":
+            payload["plateau_code"] = params.plateau_code   # likewise (its file is in "files" too)
         self.compiled = CompiledNetwork("net", payload, build_dir)
         self._setup()
 
@@ -280,6 +283,8 @@ class SegDendNetwork(UsesCompiledNetwork):
             raise ParameterError("set_params: the feedback signal (spikes or rates) is fixed by the build; make a new network")
         if params.kernel != self.params.kernel:
             raise ParameterError("set_params: the kernel is fixed by the build; make a new network")
+        if params.plateau_code != self.params.plateau_code:
+            raise ParameterError("set_params: the plateau code is fixed by the build; make a new network")
         user_values = resolve_user_params(self.files, params.user_params, "user_params")
         self.settle_steps = int(round(float(params.settle / params.dt)))
         self.params = params
@@ -343,7 +348,8 @@ class SegDendNetwork(UsesCompiledNetwork):
         self.input = input_layer(b, "input", p.n_input, "images", stop=True)
         self.dend, self.soma = [], []
         for k, n_h in enumerate(p.hidden):
-            d, s = hidden_layer(b, f"hidden{k}", n_h, rate_feedback=p.feedback_signal == "rates")
+            d, s = hidden_layer(b, f"hidden{k}", n_h, rate_feedback=p.feedback_signal == "rates",
+                                plateau_code=p.plateau_code)
             self.dend.append(d)
             self.soma.append(s)
         self.out_dend, self.out_soma = output_layer(b, p.n_output)
@@ -381,7 +387,8 @@ class SegDendNetwork(UsesCompiledNetwork):
         self.rec = {}
         if self.record:
             for k, s in enumerate(self.soma):
-                self.rec[f"hidden{k}"] = b2.EventMonitor(s, "end_t", variables=["Vbar_f", "alpha_f", "alpha_t", "sbar", "E"],
+                self.rec[f"hidden{k}"] = b2.EventMonitor(s, "end_t", variables=["Vbar_f", "alpha_f", "alpha_t", "sbar", "E"]
+                                                         + (["M", "N_burst"] if p.plateau_code == "burst" else []),
                                                          when="end", name=f"rec_hidden{k}")
             self.rec["input"] = b2.EventMonitor(self.input, "end_t", variables=["sbar"], when="end", name="rec_input")
             self.rec["output"] = b2.EventMonitor(self.out_soma, "end_t", variables=["Vbar_f", "phi_star", "E"],
@@ -586,8 +593,10 @@ class SegDendNetwork(UsesCompiledNetwork):
     # ------------------------------------------------------------------ learning records (opt-in)
     def _learning_monitors(self) -> list:
         """EventMonitors of the ``rec_t`` event (``learning_records=True``), in the ``end`` slot."""
+        extra = ["M", "N_burst"] if self.params.plateau_code == "burst" else []   # burst memory at the update
         for k, s in enumerate(self.soma):
-            self.lrec[f"hidden{k}"] = b2.EventMonitor(s, LEARNING_RECORD_EVENT, variables=list(LEARNING_RECORD_VARS["hidden"]),
+            self.lrec[f"hidden{k}"] = b2.EventMonitor(s, LEARNING_RECORD_EVENT,
+                                                      variables=list(LEARNING_RECORD_VARS["hidden"]) + extra,
                                                       when="end", name=f"lrec_hidden{k}")
         self.lrec["input"] = b2.EventMonitor(self.input, LEARNING_RECORD_EVENT, variables=list(LEARNING_RECORD_VARS["input"]),
                                              when="end", name="lrec_input")

@@ -57,6 +57,9 @@ class NumpyNetwork:
         self.E_E, self.E_I = float(p.E_E), float(p.E_I)
         self.settle = int(round(float(p.settle / p.dt)))
         self.eta = list(p.learning_rates)
+        # burst-coded plateaus (plateau_code = 'burst'): N ~ Poisson(k alpha) per plateau, drawn from the run's rng
+        self.burst = p.plateau_code == "burst"
+        self.k_burst = float(p.burst_scale)
         self.P0 = float(p.P_hidden_factor) / self.phi_max
         self.P1 = float(p.P_output_factor) / self.phi_max ** 2
         self.W = [np.array(w, dtype=np.float64) for w in state["W"]]
@@ -120,6 +123,7 @@ class NumpyNetwork:
             o_sum_V = np.zeros(n_out)
             o_sum_phi = np.zeros(n_out)
             alpha_f = [None] * nk
+            N_f = [None] * nk     # forward burst counts (burst-coded plateaus)
             for phase, L in ((0, lf), (1, lt)):
                 if L == 0:
                     continue
@@ -193,6 +197,8 @@ class NumpyNetwork:
                     for k in range(nk):
                         alpha_f[k] = _sig(hs[k]["sum_Va"] / cnt_a)
                         hs[k]["sum_Va"][:] = 0
+                        if self.burst and train:
+                            N_f[k] = rng.poisson(self.k_burst * alpha_f[k])
                     cnt_a = 0
                     Vbar_o = o_sum_V / nw
                     out_f[ex] = Vbar_o
@@ -201,10 +207,15 @@ class NumpyNetwork:
                     phi_star = o_sum_phi / nw
                     sp = _sig(Vbar_o)
                     E1 = -(self.g_d / (self.g_l + self.g_d)) * phi_max * (phi_star - phi_max * sp) * sp * (1 - sp)
-                    E0 = []
+                    E0, M = [], []
                     for k in range(nk):
                         sh = _sig(Vbar_h[k])
-                        E0.append(-(self.g_b / Gh) * phi_max * (alpha_t[k] - alpha_f[k]) * sh * (1 - sh))
+                        if self.burst:   # the basal memory M = N^t - N^f, divided by k
+                            M.append(rng.poisson(self.k_burst * alpha_t[k]) - N_f[k])
+                            signal = M[k] / self.k_burst
+                        else:
+                            signal = alpha_t[k] - alpha_f[k]
+                        E0.append(-(self.g_b / Gh) * phi_max * signal * sh * (1 - sh))
                     # updates: W <- W - eta P E sbar_pre^T ; b <- b - eta P E
                     s_pre = [in_sbar] + sbar_h
                     for k in range(nk):
@@ -220,6 +231,8 @@ class NumpyNetwork:
                             R = rec["hidden"][k]
                             R["Vbar_f"].append(Vbar_h[k]); R["alpha_f"].append(alpha_f[k]); R["alpha_t"].append(alpha_t[k])
                             R["sbar"].append(sbar_h[k]); R["E"].append(E0[k])
+                            if self.burst:
+                                R.setdefault("M", []).append(M[k])
                         rec["output"]["Vbar_f"].append(Vbar_o); rec["output"]["phi_star"].append(phi_star)
                         rec["output"]["E"].append(E1)
                         rec["input"]["sbar"].append(in_sbar)

@@ -35,7 +35,7 @@ from .quantities import QuantityParseError, format_quantity, parse_quantity
 __all__ = ["ModelParams", "ParameterError", "default_learning_rates", "FEEDBACK_VARIANTS", "FEEDBACK_SIGNALS", "RATE_PRESETS",
            "DEFAULT_RATES", "KERNELS", "KERNEL_CUTOFF", "TIMING_PRESETS", "DEFAULT_TIMING", "PAPER_SETTLE",
            "DEPTH_SETTLE_STEP", "AVERAGING_WINDOW", "default_settle", "is_number", "is_integer",
-           "layer_sizes_tuple"]
+           "layer_sizes_tuple", "PLATEAU_CODES", "DEFAULT_BURST_SCALE", "MAX_BURST_SCALE"]
 
 #: Feedback weights Y (Fig. 8): random; sparse (80% zeros, the rest x 5); sparse_noscale (80% zeros,
 #: not rescaled: Fig. 8 supplement 1); symmetric (Y = W_top^T, following it); symmetric plus noise.
@@ -43,6 +43,19 @@ FEEDBACK_VARIANTS = ("random", "sparse", "sparse_noscale", "symmetric", "symmetr
 #: what the output layer sends back through Y (Figure 7): its filtered spike trains (the model) or
 #: its instantaneous rates phi_max sigma(V) (the paper's Figure 7A red line; its own build)
 FEEDBACK_SIGNALS = ("spikes", "rates")
+
+#: How a hidden neuron's plateau reaches its basal synapses (docs/MODEL.md, "Burst-coded plateaus"):
+#:
+#: * ``"rate"`` (default): the update uses the plateau difference alpha^t - alpha^f itself (the paper's rule).
+#: * ``"burst"``: each plateau emits N ~ Poisson(burst_scale * alpha) spikes; a basal memory M integrates
+#:   them with the phase sign (-N^f, +N^t) and the update uses M / burst_scale = (N^t - N^f) / k in place
+#:   of alpha^t - alpha^f (the sketch of the paper's Methods, Eq. 36-37). Its own build
+#:   (``equations/segdend/hidden_burst.eqs``); ``burst_scale`` is a run argument.
+PLATEAU_CODES = ("rate", "burst")
+#: Mean spikes per burst of a full plateau (alpha = 1) when a run names none.
+DEFAULT_BURST_SCALE = 4.0
+#: Above this many spikes per plateau the counts no longer fit the compiled int32 Poisson draw.
+MAX_BURST_SCALE = 1e6
 
 #: Learning-rate presets: factor applied to Table 1's rates when ``eta`` is not given.
 #:
@@ -210,6 +223,12 @@ class ModelParams:
     test_reset : bool
         Reset the dynamic state (somatic voltages, kernel and dendrite variables) to 0 at the
         start of each test image, as the original code does. A run argument.
+    plateau_code : {'rate', 'burst'}
+        How the plateaus reach the hidden update (:data:`PLATEAU_CODES`): the plateau
+        difference itself, or Poisson bursts counted by a basal memory. A build option.
+    burst_scale : float
+        With ``plateau_code = 'burst'``: k, the mean number of spikes in the burst of a full
+        plateau (N ~ Poisson(k alpha)); the update divides the memory by k. A run argument.
     """
 
     # architecture
@@ -260,6 +279,9 @@ class ModelParams:
     init_weight_scale: float = 1.0        # factor on initial W and Y (0.49: the original's voltages)
     # test phase
     test_reset: bool = False              # reset the dynamic state at the start of each test image
+    # burst-coded plateaus (PLATEAU_CODES): "rate" (the paper's rule) or "burst" (own build)
+    plateau_code: str = "rate"
+    burst_scale: float = DEFAULT_BURST_SCALE   # k: mean spikes of a burst at alpha = 1 (run argument)
     # parameters declared in the equation files (NAME : unit (shared, constant) + '#: param NAME = value'):
     # name -> value (Quantity, number or text such as "0.02/ms"); names and units are checked against the
     # files when a network is made (equations.resolve_user_params)
@@ -415,6 +437,13 @@ class ModelParams:
             raise ParameterError(f"parameter 'init_weight_scale': must not be negative, got {self.init_weight_scale!r}")
         if not isinstance(self.test_reset, (bool, np.bool_)):
             raise ParameterError(f"parameter 'test_reset': true or false, got {self.test_reset!r}")
+        if not isinstance(self.plateau_code, str) or self.plateau_code not in PLATEAU_CODES:
+            raise ParameterError(f"parameter 'plateau_code': must be one of {PLATEAU_CODES}, got {self.plateau_code!r}")
+        if not is_number(self.burst_scale) or not math.isfinite(float(self.burst_scale)) \
+                or not 0 < float(self.burst_scale) <= MAX_BURST_SCALE:
+            raise ParameterError(f"parameter 'burst_scale': must be a number in (0, {MAX_BURST_SCALE:g}] "
+                                 f"(mean spikes of a full plateau's burst), got {self.burst_scale!r}")
+        self.burst_scale = float(self.burst_scale)
         if self.plateau_max < 0 * ms:
             raise ParameterError("parameter 'plateau_max' must not be negative")
         return self

@@ -816,7 +816,7 @@ def _train_options(args) -> dict:
 
 def _model_options(args) -> dict:
     opts = {"eta": args.eta, "g_a": args.g_a, "feedback": args.feedback, "test_duration": args.test_duration,
-            "plateau_sd": args.plateau_sd,
+            "plateau_sd": args.plateau_sd, "plateau_code": args.plateau_code, "burst_scale": args.burst_scale,
             "user_params": dict(args.user_params) if getattr(args, "user_params", None) else None}
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in opts.items() if v is not None}
 

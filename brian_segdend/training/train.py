@@ -371,7 +371,7 @@ def _network_key(params: ModelParams, config: TrainConfig):
     texts = tuple(sorted((p.name, p.read_bytes()) for p in default_equation_dir().glob("*.eqs")))
     shape = json.dumps([params.layer_sizes, *(str(getattr(params, k)) for k in ("dt", "test_duration", "phase_min",
                                                                                "feedback", "feedback_signal",
-                                                                               "kernel")),
+                                                                               "kernel", "plateau_code")),
                         config.chunk_steps, config.device, config.precision, config.fast_rng])
     return shape, texts
 
@@ -590,9 +590,11 @@ def config_key(cfg_dict: dict, legacy: bool = False) -> str:
         if not eff.get("user_params", True):      # no parameters declared in the equation files
             eff.pop("user_params")
         for k, default in (("eta_bias", None), ("rates", "table1"), ("kernel", "exact"),
-                           ("init_weight_scale", 1.0), ("test_reset", False)):
+                           ("init_weight_scale", 1.0), ("test_reset", False), ("plateau_code", "rate")):
             if eff.get(k, default) == default:
                 eff.pop(k, None)
+        if eff.get("plateau_code", "rate") == "rate":   # (issue 19) burst_scale plays no part in the rate code
+            eff.pop("burst_scale", None)
         if eff.get("eta") is not None:      # explicit rates: the preset plays no part
             eff.pop("rates", None)
         # the timing preset only chooses settle / phase_min, which the key holds themselves

@@ -55,18 +55,23 @@ protocol    :class:`Fig10Config`, :data:`CONDITIONS`, :class:`Protocol`, :func:`
 model       :class:`Fig10Model` (the compiled population).
 analysis    :func:`per_neuron`, :func:`summarize` (weight changes and statistics).
 experiment  :func:`run_experiment`, :func:`effective_params` (every protocol, g_a and trial).
-figures     :func:`make_figures` (``fig10.png``, ``fig10_sweep.png``).
+bursts      :func:`run_bursts`, :func:`burst_statistics` (the conditions and onset sweep with
+            burst-coded plateaus, ``plateau_code = 'burst'``, for several burst scales).
+figures     :func:`make_figures` (``fig10.png``, ``fig10_sweep.png``), :func:`make_burst_figure`
+            (``fig10_bursts.png``).
 cli         :func:`parser`, :func:`config_from_args`, :func:`write_outputs`, :func:`main`
             (``python -m brian_segdend fig10``).
 """
 
-from .analysis import per_neuron, summarize
+from .analysis import SIGNIFICANCE_P, per_neuron, sign_significance, summarize
+from .bursts import burst_statistics, run_bursts, trial_seeds
 from .cli import config_from_args, main, parser, write_outputs
 from .experiment import effective_params, run_experiment
-from .figures import make_figures
+from .figures import make_burst_figure, make_figures
 from .model import Fig10Model
 from .protocol import CONDITIONS, Fig10Config, Protocol, apical_schedule, make_protocols, map_offsets, map_onsets
 
 __all__ = ["Fig10Config", "Protocol", "CONDITIONS", "make_protocols", "apical_schedule", "Fig10Model",
            "run_experiment", "summarize", "effective_params", "make_figures", "write_outputs", "parser", "config_from_args", "main",
-           "per_neuron", "map_onsets", "map_offsets"]
+           "per_neuron", "map_onsets", "map_offsets", "run_bursts", "burst_statistics", "trial_seeds",
+           "sign_significance", "SIGNIFICANCE_P", "make_burst_figure"]

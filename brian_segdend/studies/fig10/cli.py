@@ -12,11 +12,20 @@ import sys
 from pathlib import Path
 
 from ...model.params import ModelParams, ParameterError
-from ...training.options import OneLineParser, add_set_option, finite_float, nonneg_int, positive_int, seed_int
+from ...training.options import (
+    OneLineParser,
+    add_set_option,
+    finite_float,
+    nonneg_int,
+    positive_float,
+    positive_int,
+    seed_int,
+)
 from ...training.safeio import atomic_write_text
 from ..common import finite, json_default
+from .bursts import run_bursts
 from .experiment import run_experiment
-from .figures import make_figures
+from .figures import make_burst_figure, make_figures
 from .protocol import Fig10Config
 
 __all__ = ["parser", "config_from_args", "write_outputs", "main"]
@@ -50,10 +59,23 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--map-step-ms", type=finite_float, default=None,
                     help=f"onset x offset map spacing (default {d.map_step_ms}; quick 20)")
     ap.add_argument("--eta", type=finite_float, default=None, help="hidden learning rate, ms^2 (default: Table 1, 0.21)")
+    ap.add_argument("--plateau-code", choices=["rate", "burst"], default="rate",
+                    help="plateaus of the main results: rate (default: alpha^t - alpha^f) or burst "
+                         "(Poisson bursts of mean burst_scale * alpha, counted by a basal memory; own build)")
+    ap.add_argument("--burst-scale", type=positive_float, default=None,
+                    help="with --plateau-code burst: mean spikes in the burst of a full plateau (default 4)")
+    ap.add_argument("--burst-scales", type=_scales, default=None, metavar="K1,K2,...",
+                    help="also run the conditions and the onset sweep with burst-coded plateaus for these burst "
+                         "scales (one more build): 'bursts' in fig10.json and fig10_bursts.png")
     ap.add_argument("--quick", action="store_true", help="small population, coarse sweeps (smoke test)")
     add_set_option(ap)
     ap.add_argument("--no-figures", action="store_true", help="write fig10.json only")
     return ap
+
+
+def _scales(text: str) -> tuple:
+    """``'1,4,16'`` -> (1.0, 4.0, 16.0), each a positive number."""
+    return tuple(positive_float(t) for t in text.split(",") if t.strip()) or positive_float("")
 
 
 def config_from_args(args) -> Fig10Config:
@@ -72,7 +94,7 @@ def config_from_args(args) -> Fig10Config:
 
 
 def write_outputs(results: dict, extras: dict, out: Path, figures: bool = True) -> list[Path]:
-    """Write ``fig10.json`` (NaN as null) and, unless ``figures`` is False, the two PNGs."""
+    """Write ``fig10.json`` (NaN as null) and, unless ``figures`` is False, the two PNGs (three with ``bursts``)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "fig10.json"
@@ -80,7 +102,18 @@ def write_outputs(results: dict, extras: dict, out: Path, figures: bool = True) 
     written = [path]
     if figures:
         written += make_figures(results, extras, out)
+        if results.get("bursts"):
+            written.append(make_burst_figure(results, out))
     return written
+
+
+def _pairings(s: dict) -> str:
+    """The 'pairings until the sign is significant' of one condition's statistics, in words."""
+    if s.get("sign_pairings") is not None:
+        return f"sign significant (p < 0.01) after ~{s['sign_pairings']} pairing(s)"
+    if s.get("sign_p_value") is None:
+        return "no change to test"
+    return f"sign not significant (p = {s['sign_p_value']:.2g})"
 
 
 def main(argv=None) -> int:
@@ -88,12 +121,20 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         cfg = config_from_args(args)
-        params = ModelParams(hidden=(1,), timing="paper", user_params=dict(args.user_params or []))
+        code = {"plateau_code": args.plateau_code}
+        if args.burst_scale is not None:
+            if args.plateau_code != "burst":
+                raise ParameterError("--burst-scale: needs --plateau-code burst (or use --burst-scales)")
+            code["burst_scale"] = args.burst_scale
+        params = ModelParams(hidden=(1,), timing="paper", user_params=dict(args.user_params or []), **code)
         cfg.validate(params)
     except ParameterError as e:
         print(f"fig10: error: {e}", file=sys.stderr)
         return 2
-    results, extras = run_experiment(cfg, params, log=lambda m: print(m, file=sys.stderr))
+    log = lambda m: print(m, file=sys.stderr)   # noqa: E731
+    results, extras = run_experiment(cfg, params, log=log)
+    if args.burst_scales:
+        results["bursts"] = run_bursts(cfg, params, args.burst_scales, log=log)
     written = write_outputs(results, extras, Path(args.out), figures=not args.no_figures)
     c = results["conditions"]
     tm = results["timing"]
@@ -101,7 +142,15 @@ def main(argv=None) -> int:
           f"({tm['runs']} runs, {tm['per_run_s']:.2f} s each)")
     for name, s in c.items():
         print(f"  {name:17s} dw = {s['dw_percent_mean']:+.3f} ± {s['dw_percent_sem']:.3f} % "
-              f"({s['dw_mean']:+.3e} ± {s['dw_sem']:.1e} ms), silent max |dw| = {s['dw_silent_max_abs']:.1e}")
+              f"({s['dw_mean']:+.3e} ± {s['dw_sem']:.1e} ms), silent max |dw| = {s['dw_silent_max_abs']:.1e}, "
+              f"{_pairings(s)}")
+    for row in results.get("bursts", {}).get("by_scale", []):
+        bs = row["burst_statistics"]
+        print(f"  bursts k = {row['burst_scale']:g}: (N^t - N^f)/k - (alpha^t - alpha^f) = {bs['residual_mean']:+.4f} "
+              f"± {bs['residual_sem']:.4f}, variance {bs['residual_var']:.4f} (expected {bs['expected_var']:.4f})")
+        for name, s in row["conditions"].items():
+            print(f"    {name:17s} dw = {s['dw_percent_mean']:+.3f} ± {s['dw_percent_sem']:.3f} % "
+                  f"({s['dw_mean']:+.3e} ± {s['dw_sem']:.1e} ms), {_pairings(s)}")
     for pth in written:
         print(f"  wrote {pth}")
     return 0

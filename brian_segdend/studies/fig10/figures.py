@@ -10,7 +10,7 @@ from pathlib import Path
 from ...training.safeio import savefig_atomic
 from .protocol import CONDITIONS
 
-__all__ = ["make_figures"]
+__all__ = ["make_figures", "make_burst_figure"]
 
 
 def make_figures(results: dict, extras: dict, out_dir: Path) -> list[Path]:
@@ -62,3 +62,51 @@ def make_figures(results: dict, extras: dict, out_dir: Path) -> list[Path]:
     savefig_atomic(fig, paths[1], dpi=110)
     plt.close(fig)
     return paths
+
+
+def make_burst_figure(results: dict, out_dir: Path) -> Path:
+    """``fig10_bursts.png``: conditions and onset sweep, rate-coded against each burst scale."""
+    import matplotlib  # noqa: PLC0415 (lazy: start-up cost)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (lazy: start-up cost)
+    import numpy as np  # noqa: PLC0415
+
+    from ... import plotting as P  # noqa: PLC0415 (lazy: start-up cost)
+
+    bursts = results["bursts"]
+    code = results["config"]["params"].get("plateau_code", "rate")
+    series = [(f"{code} (main)", results["conditions"], results["onset_sweep"])]
+    series += [(f"burst, k = {row['burst_scale']:g}", row["conditions"], row["onset_sweep"]) for row in bursts["by_scale"]]
+    names = list(CONDITIONS)
+    fig, axs = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
+    width = 0.8 / len(series)
+    for j, (label, conds, _) in enumerate(series):
+        x = np.arange(len(names)) + (j - (len(series) - 1) / 2) * width
+        axs[0].bar(x, [conds[n]["dw_percent_mean"] for n in names], width,
+                   yerr=[conds[n]["dw_percent_sem"] for n in names], capsize=2, label=label)
+        for xx, n in zip(x, names):
+            k = conds[n].get("sign_pairings")
+            if k is not None:
+                axs[0].annotate(str(k), (xx, 0), fontsize=6, ha="center", va="bottom" if conds[n]["dw_mean"] < 0 else "top",
+                                rotation=90)
+    axs[0].axhline(0, color="k", lw=0.6)
+    axs[0].set_xticks(np.arange(len(names)), [P.CONDITION_LABELS.get(n, n) for n in names], fontsize=8)
+    axs[0].set_ylabel("weight change after one pairing (%)")
+    axs[0].set_title("A  Conditions, mean ± SEM (numbers: pairings until p < 0.01)", loc="left", fontsize=10)
+    axs[0].legend(fontsize=7)
+    for label, _, onset in series:
+        x = [r["onset_ms"] for r in onset]
+        y = np.array([r["dw_percent_mean"] for r in onset])
+        e = np.array([r["dw_percent_sem"] for r in onset])
+        axs[1].plot(x, y, marker="o", ms=3, label=label)
+        axs[1].fill_between(x, y - e, y + e, alpha=0.2)
+    axs[1].axhline(0, color="k", lw=0.6)
+    axs[1].axvline(results["config"]["phase_ms"], color="grey", lw=0.6, ls="--")
+    axs[1].set_xlabel("apical pulse onset (ms)")
+    axs[1].set_ylabel("weight change (%)")
+    axs[1].set_title(f"B  Onset sweep (g_a = {bursts['g_a_per_ms']:g}/ms)", loc="left", fontsize=10)
+    axs[1].legend(fontsize=7)
+    path = out_dir / "fig10_bursts.png"
+    savefig_atomic(fig, path, dpi=110)
+    plt.close(fig)
+    return path

@@ -14,7 +14,7 @@ import numpy as np
 from brian2 import Hz, ms, second
 
 from ...model import learning as L
-from ...model.contract import OPTIONAL_COMPARTMENTS, run_values, validation_namespace
+from ...model.contract import OPTIONAL_COMPARTMENTS, PLATEAU_CODE_FILES, run_values, validation_namespace
 from ...model.equations import default_equation_dir, load_all, resolve_user_params
 from ...model.layers import Builder, hidden_layer, input_layer, projection
 from ...model.network import weight_recipe
@@ -28,6 +28,8 @@ __all__ = ["Fig10Model"]
 
 #: schedule arrays the learning code reads (see :mod:`brian_segdend.model.schedule`)
 _LEARNING_SCHEDULE = ("win_f", "win_t", "n_f", "to_end", "end_f", "end_t")
+#: the burst variant's code in :mod:`brian_segdend.model.learning` (its build key only)
+_BURST_CODE = ("BURST_SOMA_VARS",)
 
 
 class Fig10Model(UsesCompiledNetwork):
@@ -54,11 +56,19 @@ class Fig10Model(UsesCompiledNetwork):
         self.N = self.K * cfg.n_neurons
         self.record_conditions = record_conditions
         self.equation_dir = Path(equation_dir) if equation_dir else default_equation_dir()
-        self.files = load_all(validation_namespace(), self.equation_dir)   # validated before any codegen
+        self.burst = p.plateau_code == "burst"
+        # validated before any codegen; a plateau code's variant files only where it is used
+        self.files = load_all(validation_namespace(), self.equation_dir, PLATEAU_CODE_FILES[p.plateau_code])
         self.user_values = resolve_user_params(self.files, self.params.user_params)   # the files' own parameters
         payload = {"fig10": cfg.build_key(), "dt": self.dt_ms, "record": record_conditions,
-                   "files": {n: f.build_text for n, f in self.files.items() if n not in OPTIONAL_COMPARTMENTS}, "brian2": b2.__version__,
-                   "learning": [getattr(L, n) for n in L.__all__ if isinstance(getattr(L, n), str)]}
+                   "files": {n: f.build_text for n, f in self.files.items() if n not in OPTIONAL_COMPARTMENTS},
+                   "brian2": b2.__version__,
+                   "learning": [getattr(L, n) for n in L.__all__
+                                if isinstance(getattr(L, n), str) and n not in _BURST_CODE]}
+        if self.burst:   # only added for the burst build: the default build keeps its hash
+            on_plateau = self.files["hidden_burst"].directives["on_plateau"]
+            payload["plateau_code"] = [p.plateau_code, *(getattr(L, n) for n in _BURST_CODE),
+                                       L.hidden_end_f_burst(on_plateau), L.hidden_end_t_burst(on_plateau)]
         self.compiled = CompiledNetwork("fig10", payload, build_dir)
         self._setup()
 
@@ -69,7 +79,9 @@ class Fig10Model(UsesCompiledNetwork):
         b2.defaultclock.dt = p.dt
         dt, steps = p.dt, self.steps
         # schedule arrays (names and meaning as in the training network) + stimulus schedules
-        self.ta = {name: b2.TimedArray(np.zeros(steps), dt=dt, name=f"sch_{name}") for name in _LEARNING_SCHEDULE}
+        # (burst-coded plateaus also read the phase signal, schedule array 'teach')
+        names = _LEARNING_SCHEDULE + (("teach",) if self.burst else ())
+        self.ta = {name: b2.TimedArray(np.zeros(steps), dt=dt, name=f"sch_{name}") for name in names}
         self.ta["basal"] = b2.TimedArray(np.zeros(steps), dt=dt, name="sch_basal")
         self.ta["apical"] = b2.TimedArray(np.zeros((steps, self.K)), dt=dt, name="sch_apical")
         ns = {f"sch_{k}": v for k, v in self.ta.items()}
@@ -81,7 +93,7 @@ class Fig10Model(UsesCompiledNetwork):
         # ---------------- afferents, hidden-type neurons (as the training network builds them)
         self.basal_aff = input_layer(b, "basal_aff", self.N * nb, "basal")
         self.apical_aff = b.group("afferent", "apical_aff", self.N * na, {}, stimulus="apical")
-        d, s = hidden_layer(b, "hidden", self.N)
+        d, s = hidden_layer(b, "hidden", self.N, plateau_code=p.plateau_code)
         self.dend, self.soma = d, s
 
         # ---------------- synapses: one private afferent bundle per neuron
@@ -113,7 +125,7 @@ class Fig10Model(UsesCompiledNetwork):
         """Per-step arrays of one trial: the learning schedule, basal on, apical (steps x K)."""
         ps = self.phase_steps
         ch = pack_chunk(np.array([[ps, ps]]), self.steps, self.settle_steps, train=True)
-        arrays = {name: ch.arrays[name] for name in _LEARNING_SCHEDULE}
+        arrays = {name: ch.arrays[name] for name in _LEARNING_SCHEDULE + (("teach",) if self.burst else ())}
         arrays["basal"] = np.ones(self.steps)
         arrays["apical"] = apical_schedule(self.protocols if protocols is None else protocols, self.steps, self.dt_ms)
         return arrays
@@ -204,6 +216,10 @@ class Fig10Model(UsesCompiledNetwork):
             "sbar_pre": np.asarray(self.basal_aff.sbar[:] / Hz).reshape(self.N, nb),
             "wall_s": wall,
         }
+        if self.burst:   # the memory at the update (N^t - N^f) and the target burst N^t
+            out["M"] = np.asarray(self.soma.M[:])
+            out["N_t"] = np.asarray(self.soma.N_burst[:])
+            out["N_f"] = out["N_t"] - out["M"]
         if self.state_mon is not None:
             out["trace_t"] = np.asarray(self.state_mon.t / ms)
             for v in ("V", "V_a", "V_b"):
