@@ -124,7 +124,7 @@ def check_claims(cor: dict, eig: dict | None = None) -> list[dict]:
         vsem = cor["r_sem"][1, 2] if k > 1 else None
         claims.append(S.claim(text, f"r = {PAPER_R_TWOS_EPOCH2}", "PASS" if v > q else "FAIL",
                               f"r = {_pm(v, vsem)} (n = {cor['n'][1, 2]}) vs shuffled 99th pct {q:.3f}{over}",
-                              value=f"{v:.2f}", epochs=epochs))
+                              value=f"{v:.2f}", epochs=epochs, seeds=cor.get("seed_list")))
     text = "most r between 0.2 and 0.6 (epochs >= 2)"
     if epochs < 2:
         claims.append(S.claim(text, "0.2-0.6", "not judged", "not judged: one epoch"))
@@ -134,14 +134,14 @@ def check_claims(cor: dict, eig: dict | None = None) -> list[dict]:
         inside = float(np.nanmean((later >= PAPER_RANGE[0]) & (later <= PAPER_RANGE[1])))
         claims.append(S.claim(text, "0.2-0.6", "PASS" if PAPER_RANGE[0] <= med <= PAPER_RANGE[1] else "FAIL",
                               f"median r {med:.3f}, {100 * inside:.0f}% of the digit-epochs inside [0.2, 0.6]",
-                              value=f"median {med:.2f}", epochs=epochs))
+                              value=f"median {med:.2f}", epochs=epochs, seeds=cor.get("seed_list")))
     text = "r smaller in epoch 1 than in epoch 2 (mean over digits)"
     if epochs < 2:
         claims.append(S.claim(text, "smaller in epoch 1", "not judged", "not judged: one epoch"))
     else:
         claims.append(S.claim(text, "smaller in epoch 1", "PASS" if mean_r[0] < mean_r[1] else "FAIL",
                               f"epoch 1 {_pm(mean_r[0], msem[0])} vs epoch 2 {_pm(mean_r[1], msem[1])}{over}",
-                              value=f"{mean_r[0]:.2f} vs {mean_r[1]:.2f}", epochs=epochs))
+                              value=f"{mean_r[0]:.2f} vs {mean_r[1]:.2f}", epochs=epochs, seeds=cor.get("seed_list")))
     text = "Theorem 1's eigenvalue mu falls below 1 during the first epoch (supplement 1)"
     if not eig or eig["epoch1_last_tenth_median"] is None:
         claims.append(S.claim(text, "below 1 during epoch 1", "not judged", "not judged: no eigenvalues recorded"))
@@ -151,7 +151,7 @@ def check_claims(cor: dict, eig: dict | None = None) -> list[dict]:
                               f"start {eig['start']:.3f}, median over the last tenth of epoch 1 "
                               f"{_pm(m, eig.get('epoch1_last_tenth_median_sem'))}"
                               + (f" (mean over {eig['seeds']} seeds)" if eig.get("seeds", 1) > 1 else ""),
-                              value=f"{eig['start']:.2f} -> {m:.2f}", epochs=epochs))
+                              value=f"{eig['start']:.2f} -> {m:.2f}", epochs=epochs, seeds=cor.get("seed_list")))
     return claims
 
 
@@ -175,7 +175,13 @@ def plot(run: dict, cor: dict, path, note="", eig: dict | None = None):
     ax1.scatter(run["L0"][m], run["L1"][m], s=6, alpha=0.6)
     ax1.set_xlabel("hidden loss L0 = ||alpha^t - alpha^f||^2")
     ax1.set_ylabel("output loss L1 (1/ms^2)")
-    ax1.set_title(f"B: the '2's of epoch {e}, r = {cor['r'][e - 1, 2]:.2f} (paper, epoch 2: r = 0.61)")
+    k = int(cor.get("seeds", 1))
+    first = f" (seed {cor['seed_list'][0]})" if k > 1 and cor.get("seed_list") else ""
+    mean = f"mean r over {k} seeds" if k > 1 else "r"
+    ax1.set_title(f"B: the '2's of epoch {e}{first}, {mean} = {cor['r'][e - 1, 2]:.2f} (paper, epoch 2: 0.61)",
+                  fontsize=9)
+    if eig and first:
+        axes[2].set_title(f"supplement 1{first}: (I - J_b J_g)^T (I - J_b J_g)")
     r, rs = cor["r"], cor["r_shuffled"]
     for k in range(r.shape[0]):
         x = np.arange(10) + 0.25 * k
@@ -411,7 +417,7 @@ def main_seeds(args, argv, seeds: list[int]) -> int:
            "claims": claims,
            "provenance": S.provenance(argv, "python -m brian_segdend paper fig5"), "wall_s": time.perf_counter() - t0}
     S.write_json(out / "fig5.json", doc)
-    plot(pairs[0][0], cor, out / "fig5.png", f" (mean ± SEM over seeds {','.join(map(str, seeds))})"
+    plot(pairs[0][0], cor, out / "fig5.png", f" (mean ± SEM, seeds {','.join(map(str, seeds))})"
          + (" (quick)" if cfg.get("quick") else ""), eig)
     print(f"\nFigure 5: r(L0, L1) per digit (rows: epochs), mean over seeds {', '.join(map(str, seeds))}")
     for e, row in enumerate(cor["r"]):
