@@ -9,6 +9,9 @@ L0 and L1, against the same r on shuffled pairings (L1 permuted among the digit'
 epoch, ``--shuffles`` times). Writes ``fig5.json`` (numbers, configuration, provenance),
 ``fig5.png`` (B: L0 vs L1 for the '2's of epoch 2; C: r per digit and epoch vs shuffled) and
 ``fig5_run.npz`` (per-example losses; ``--from-run`` reuses it, as does ``paper fig7``).
+``--seeds 1,2,3`` records one run per seed as a task on the sweep engine (``--workers``,
+``--scheduler``; ``<out>/seed<k>/fig5_run.npz``, reused when present) and judges the claims below
+on the mean over seeds, with the SEM over seeds shown (:func:`combine_correlations`).
 
 Claims (PASS/FAIL with the numbers):
 

@@ -14,7 +14,9 @@ recorded (:func:`brian_segdend.studies.credit_run.train_recorded`; ``--from-run`
   largest Pearson correlation with any backprop field, against the same with every backprop field's
   pixels shuffled.
 
-Writes ``fig7.json``, ``fig7.png`` and ``fig7_run.npz``. Claims (PASS/FAIL with the numbers):
+Writes ``fig7.json``, ``fig7.png`` and ``fig7_run.npz``. ``--seeds 1,2,3``: one run per seed on the
+sweep engine (as ``paper fig5 --seeds``), the claims on the mean over seeds (smoothed curve, its
+minimum and second-half mean, the per-seed median field correlation), with the SEM shown. Claims (PASS/FAIL with the numbers):
 
 1. the angle starts near 90 deg: the mean over the first smoothing window is within 90 +- 10 deg;
 2. the angle falls below 90 deg once learning starts (the paper: to about 65 deg, then about
