@@ -11,7 +11,7 @@ from brian2 import ms
 
 from brian_segdend.model import credit
 from brian_segdend.model.network import initial_weights
-from brian_segdend.model.params import ModelParams
+from brian_segdend.model.params import ModelParams, ParameterError
 from brian_segdend.studies import fig5, fig6c, fig7, paper_summary
 
 
@@ -103,3 +103,58 @@ def test_theorem1_eigenvalue():
     s = 1 / (1 + np.exp(-V1))
     M = np.eye(2) - np.diag(k_d * phi_max * s * (1 - s)) @ W1 @ np.diag(a * (1 - a)) @ Y
     assert credit.theorem1_eigenvalue(V1, a, W1, Y, p) == pytest.approx(np.linalg.eigvalsh(M.T @ M).max())
+
+
+def _fake_cor(r_epochs, seed):
+    """A :func:`fig5.correlations`-shaped result: r constant per epoch, shuffled r's around 0."""
+    rng = np.random.default_rng(seed)
+    r = np.repeat(np.asarray(r_epochs, float)[:, None], 10, axis=1)
+    return {"r": r, "r_shuffled": rng.normal(0, 0.05, (len(r_epochs), 10, 50)), "n": np.full((len(r_epochs), 10), 30)}
+
+
+def test_fig5_seeds_combined_mean_sem_and_claims_on_the_mean():
+    """Several seeds: r and its SEM over seeds, and the claims judged on the mean, not on one seed."""
+    a, b = _fake_cor([0.5, 0.4], 1), _fake_cor([0.1, 0.3], 2)
+    assert fig5.check_claims(a)[3]["result"] == "FAIL"            # seed 1 alone: epoch 1 above epoch 2
+    c = fig5.combine_correlations([a, b])
+    np.testing.assert_allclose(c["r"], np.repeat([[0.3], [0.35]], 10, axis=1))
+    np.testing.assert_allclose(c["r_sem"], np.repeat([[0.2], [0.05]], 10, axis=1))
+    np.testing.assert_allclose(c["mean_r_sem"], [0.2, 0.05])
+    np.testing.assert_allclose(c["r_shuffled"], (a["r_shuffled"] + b["r_shuffled"]) / 2)
+    assert c["n"][0, 0] == 60
+    claims = fig5.check_claims(c)
+    assert [k["result"] for k in claims[:4]] == ["PASS", "PASS", "PASS", "PASS"]
+    assert "r = 0.350 ± 0.050" in claims[1]["detail"] and "2 seeds" in claims[1]["detail"]
+    assert "epoch 1 0.300 ± 0.200 vs epoch 2 0.350 ± 0.050" in claims[3]["detail"]
+    eig = fig5.combine_eigenvalues([{"example": [0], "mu": [2.0], "start": 2.0, "epoch1_last_tenth_median": 0.8},
+                                    {"example": [0], "mu": [3.0], "start": 3.0, "epoch1_last_tenth_median": 1.0}])
+    assert eig["epoch1_last_tenth_median"] == pytest.approx(0.9) and eig["start"] == pytest.approx(2.5)
+    assert eig["epoch1_last_tenth_median_sem"] == pytest.approx(0.1)
+    assert fig5.check_claims(c, eig)[4]["result"] == "PASS"
+    assert fig5.mean_sem([1.0]) == (1.0, None)
+    args = fig5.parser().parse_args(["--seeds", "2,1", "--from-run", "x.npz"])
+    with pytest.raises(ParameterError, match="--from-run"):
+        fig5.seed_list(args)
+    assert fig5.seed_list(fig5.parser().parse_args(["--seed", "4"])) == [4]
+    with pytest.raises(ParameterError, match="--seeds"):
+        fig5.seed_list(fig5.parser().parse_args(["--seeds", "1,1"]))
+
+
+def test_fig7_seeds_combined_mean_sem_and_claims_on_the_mean():
+    n = 400
+    runs = [{"angle": np.r_[np.full(n // 2, 90.0), np.full(n // 2, late)], "epoch": np.repeat([1, 2], n // 2)}
+            for late in (60.0, 100.0)]
+    ang = fig7.combine_angles([fig7.angle_summary(r, 20) for r in runs])
+    assert ang["late"] == pytest.approx(80.0) and ang["late_sem"] == pytest.approx(20.0)
+    np.testing.assert_allclose(ang["smoothed"][-1], 80.0)
+    np.testing.assert_allclose(ang["smoothed_sem"][-1], 20.0)
+    assert ang["first"] == pytest.approx(90.0) and ang["first_sem"] == pytest.approx(0.0)
+    rng = np.random.default_rng(0)
+    fld = fig7.combine_fields([np.full(5, 0.6), np.full(5, 0.2)], [rng.uniform(0, 0.3, 50), rng.uniform(0, 0.3, 50)])
+    assert fld["rf_median"] == pytest.approx(0.4) and fld["rf_median_sem"] == pytest.approx(0.2)
+    claims = fig7.check_claims(ang["smoothed"], ang["late"], None, None, 2, seeds={**ang, **fld, "seeds": [1, 2]})
+    # seed 2 alone would fail both (second half 100 deg, fields 0.2 below the shuffled 99th pct)
+    assert [c["result"] for c in claims] == ["PASS", "PASS", "PASS"]
+    assert "80.0 ± 20.0" in claims[1]["detail"] and "0.400 ± 0.200" in claims[2]["detail"]
+    with pytest.raises(ParameterError, match="one seed"):
+        fig7.main(["--seeds", "1,2", "--feedback-signal", "rates", "--quick"])

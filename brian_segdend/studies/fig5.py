@@ -9,6 +9,9 @@ L0 and L1, against the same r on shuffled pairings (L1 permuted among the digit'
 epoch, ``--shuffles`` times). Writes ``fig5.json`` (numbers, configuration, provenance),
 ``fig5.png`` (B: L0 vs L1 for the '2's of epoch 2; C: r per digit and epoch vs shuffled) and
 ``fig5_run.npz`` (per-example losses; ``--from-run`` reuses it, as does ``paper fig7``).
+``--seeds 1,2,3`` records one run per seed as a task on the sweep engine (``--workers``,
+``--scheduler``; ``<out>/seed<k>/fig5_run.npz``, reused when present) and judges the claims below
+on the mean over seeds, with the SEM over seeds shown (:func:`combine_correlations`).
 
 Claims (PASS/FAIL with the numbers):
 
@@ -34,6 +37,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
+from ..model.params import ParameterError
 from ..training.data import load_mnist
 from ..training.options import OneLineParser, int_list, positive_int
 from ..training.train import TrainConfig
@@ -43,7 +47,8 @@ from . import paper_study as S
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after selecting the Agg backend)
 
-__all__ = ["correlations", "eigenvalue_summary", "paper_scale", "check_claims", "main", "QUICK", "run_or_load"]
+__all__ = ["correlations", "eigenvalue_summary", "paper_scale", "check_claims", "main", "QUICK", "run_or_load",
+           "seed_list", "run_or_load_seeds", "combine_correlations", "combine_eigenvalues", "mean_sem"]
 
 PAPER_R_TWOS_EPOCH2 = 0.61
 PAPER_RANGE = (0.2, 0.6)
@@ -105,20 +110,24 @@ def check_claims(cor: dict, eig: dict | None = None) -> list[dict]:
     mean_r = np.nanmean(r, axis=1)
     shuf99 = np.nanpercentile(np.nanmean(rs, axis=1), 99, axis=1)     # per epoch: mean over digits
     ok = bool(np.all(mean_r > shuf99))
+    k = int(cor.get("seeds", 1))
+    msem = cor.get("mean_r_sem") or [None] * epochs
+    over = f" (mean ± SEM over {k} seeds)" if k > 1 else ""
     claims.append(S.claim("L0 and L1 correlated far above shuffled pairings (mean r over digits per epoch)",
                           "most r 0.2-0.6, far above shuffled",
                           "PASS" if ok else "FAIL",
-                          "; ".join(f"epoch {e + 1}: mean r {mean_r[e]:.3f} vs shuffled 99th pct {shuf99[e]:.3f}"
-                                    for e in range(epochs)), value=", ".join(f"{m:.2f}" for m in mean_r),
-                          epochs=epochs, seeds=None))
+                          "; ".join(f"epoch {e + 1}: mean r {_pm(mean_r[e], msem[e])} vs shuffled 99th pct "
+                                    f"{shuf99[e]:.3f}" for e in range(epochs)) + over,
+                          value=", ".join(f"{m:.2f}" for m in mean_r), epochs=epochs, seeds=cor.get("seed_list")))
     text = "r(L0, L1) of the '2's in epoch 2"
     if epochs < 2:
         claims.append(S.claim(text, f"r = {PAPER_R_TWOS_EPOCH2}", "not judged", "not judged: one epoch"))
     else:
         v, q = r[1, 2], np.nanpercentile(rs[1, 2], 99)
+        vsem = cor["r_sem"][1, 2] if k > 1 else None
         claims.append(S.claim(text, f"r = {PAPER_R_TWOS_EPOCH2}", "PASS" if v > q else "FAIL",
-                              f"r = {v:.3f} (n = {cor['n'][1, 2]}) vs shuffled 99th pct {q:.3f}",
-                              value=f"{v:.2f}", epochs=epochs))
+                              f"r = {_pm(v, vsem)} (n = {cor['n'][1, 2]}) vs shuffled 99th pct {q:.3f}{over}",
+                              value=f"{v:.2f}", epochs=epochs, seeds=cor.get("seed_list")))
     text = "most r between 0.2 and 0.6 (epochs >= 2)"
     if epochs < 2:
         claims.append(S.claim(text, "0.2-0.6", "not judged", "not judged: one epoch"))
@@ -128,22 +137,24 @@ def check_claims(cor: dict, eig: dict | None = None) -> list[dict]:
         inside = float(np.nanmean((later >= PAPER_RANGE[0]) & (later <= PAPER_RANGE[1])))
         claims.append(S.claim(text, "0.2-0.6", "PASS" if PAPER_RANGE[0] <= med <= PAPER_RANGE[1] else "FAIL",
                               f"median r {med:.3f}, {100 * inside:.0f}% of the digit-epochs inside [0.2, 0.6]",
-                              value=f"median {med:.2f}", epochs=epochs))
+                              value=f"median {med:.2f}", epochs=epochs, seeds=cor.get("seed_list")))
     text = "r smaller in epoch 1 than in epoch 2 (mean over digits)"
     if epochs < 2:
         claims.append(S.claim(text, "smaller in epoch 1", "not judged", "not judged: one epoch"))
     else:
         claims.append(S.claim(text, "smaller in epoch 1", "PASS" if mean_r[0] < mean_r[1] else "FAIL",
-                              f"epoch 1 {mean_r[0]:.3f} vs epoch 2 {mean_r[1]:.3f}",
-                              value=f"{mean_r[0]:.2f} vs {mean_r[1]:.2f}", epochs=epochs))
+                              f"epoch 1 {_pm(mean_r[0], msem[0])} vs epoch 2 {_pm(mean_r[1], msem[1])}{over}",
+                              value=f"{mean_r[0]:.2f} vs {mean_r[1]:.2f}", epochs=epochs, seeds=cor.get("seed_list")))
     text = "Theorem 1's eigenvalue mu falls below 1 during the first epoch (supplement 1)"
     if not eig or eig["epoch1_last_tenth_median"] is None:
         claims.append(S.claim(text, "below 1 during epoch 1", "not judged", "not judged: no eigenvalues recorded"))
     else:
         m = eig["epoch1_last_tenth_median"]
         claims.append(S.claim(text, "below 1 during epoch 1", "PASS" if m < 1 else "FAIL",
-                              f"start {eig['start']:.3f}, median over the last tenth of epoch 1 {m:.3f}",
-                              value=f"{eig['start']:.2f} -> {m:.2f}", epochs=epochs))
+                              f"start {eig['start']:.3f}, median over the last tenth of epoch 1 "
+                              f"{_pm(m, eig.get('epoch1_last_tenth_median_sem'))}"
+                              + (f" (mean over {eig['seeds']} seeds)" if eig.get("seeds", 1) > 1 else ""),
+                              value=f"{eig['start']:.2f} -> {m:.2f}", epochs=epochs, seeds=cor.get("seed_list")))
     return claims
 
 
@@ -167,11 +178,19 @@ def plot(run: dict, cor: dict, path, note="", eig: dict | None = None):
     ax1.scatter(run["L0"][m], run["L1"][m], s=6, alpha=0.6)
     ax1.set_xlabel("hidden loss L0 = ||alpha^t - alpha^f||^2")
     ax1.set_ylabel("output loss L1 (1/ms^2)")
-    ax1.set_title(f"B: the '2's of epoch {e}, r = {cor['r'][e - 1, 2]:.2f} (paper, epoch 2: r = 0.61)")
+    k = int(cor.get("seeds", 1))
+    first = f" (seed {cor['seed_list'][0]})" if k > 1 and cor.get("seed_list") else ""
+    mean = f"mean r over {k} seeds" if k > 1 else "r"
+    ax1.set_title(f"B: the '2's of epoch {e}{first}, {mean} = {cor['r'][e - 1, 2]:.2f} (paper, epoch 2: 0.61)",
+                  fontsize=9)
+    if eig and first:
+        axes[2].set_title(f"supplement 1{first}: (I - J_b J_g)^T (I - J_b J_g)")
     r, rs = cor["r"], cor["r_shuffled"]
     for k in range(r.shape[0]):
         x = np.arange(10) + 0.25 * k
         ax2.scatter(x, r[k], label=f"epoch {k + 1}", s=20)
+        if cor.get("seeds", 1) > 1:
+            ax2.errorbar(x, r[k], yerr=cor["r_sem"][k], fmt="none", ecolor="0.3", lw=0.8)
         ax2.scatter(x, np.nanmean(rs[k], axis=1), marker="x", c="0.5", s=16,
                     label="shuffled (mean)" if k == 0 else None)
     ax2.axhspan(*PAPER_RANGE, color="0.9", zorder=-1, label="paper: most r 0.2-0.6")
@@ -195,11 +214,70 @@ def parser():
     ap.add_argument("--test-size", type=positive_int, help="test images after every epoch (default 10000; --quick 300)")
     ap.add_argument("--epochs", type=positive_int, help="epochs (default 2, the paper's Fig. 5B; --quick 2)")
     ap.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    ap.add_argument("--seeds", help="several seeds, e.g. 1,2,3: one recorded run per seed, each a task on the sweep "
+                    "engine (<out>/seed<k>/, reused when present); the claims are judged on the mean over seeds "
+                    "(default: --seed alone, run here)")
     ap.add_argument("--chunk-steps", type=positive_int, default=50_000, help="steps per compiled run (default 50000)")
     ap.add_argument("--shuffles", type=positive_int, default=200, help="shuffled pairings per digit and epoch")
     ap.add_argument("--from-run", metavar="NPZ", help="reuse a recorded run (fig5_run.npz or fig7_run.npz)")
     ap.add_argument("--quick", action="store_true", help="hidden 50, 1,500 training / 300 test images, 2 epochs")
+    from .sweep import add_engine_options  # noqa: PLC0415 (start-up cost: Dask only where a study runs)
+    add_engine_options(ap)
     return ap
+
+
+def seed_list(args) -> list[int]:
+    """The seeds of ``--seeds`` (``[--seed]`` when not given); a one-line error on bad input."""
+    if not getattr(args, "seeds", None):
+        return [int(args.seed)]
+    seeds = S._seed_list(args.seeds)
+    if len(seeds) > 1 and args.from_run:
+        raise ParameterError("--from-run: one recorded run; not with several --seeds")
+    return seeds
+
+
+def mean_sem(values) -> tuple[float, float | None]:
+    """Mean over seeds (nan entries skipped) and its standard error (None with one value)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return float("nan"), None
+    return float(v.mean()), (float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else None)
+
+
+def _pm(m: float, s: float | None, fmt: str = ".3f") -> str:
+    return f"{m:{fmt}}" + ("" if s is None or not np.isfinite(s) else f" ± {s:{fmt}}")
+
+
+def combine_eigenvalues(eigs: list) -> dict | None:
+    """:func:`eigenvalue_summary` of several seeds: the mean (and SEM) over seeds of the start and epoch-1 tail."""
+    eigs = [e for e in eigs if e and e["epoch1_last_tenth_median"] is not None]
+    if not eigs:
+        return None
+    m, s = mean_sem([e["epoch1_last_tenth_median"] for e in eigs])
+    return {"example": eigs[0]["example"], "mu": eigs[0]["mu"], "start": mean_sem([e["start"] for e in eigs])[0],
+            "epoch1_last_tenth_median": m, "epoch1_last_tenth_median_sem": s, "seeds": len(eigs),
+            "per_seed": [{"start": e["start"], "epoch1_last_tenth_median": e["epoch1_last_tenth_median"]}
+                         for e in eigs]}
+
+
+def combine_correlations(cors: list[dict]) -> dict:
+    """:func:`correlations` of several seeds combined: the claims' input, judged on the mean over seeds.
+
+    ``r``: mean over seeds per epoch and digit (``r_sem`` its SEM); ``r_shuffled``: per shuffle the
+    mean over seeds of the shuffled r's (the null distribution of a mean over seeds); ``n``: summed;
+    ``mean_r_seeds``: per seed the mean r over digits per epoch (seeds, epochs), ``mean_r_sem`` the
+    SEM over seeds of that mean.
+    """
+    r = np.array([c["r"] for c in cors], float)
+    rs = np.array([c["r_shuffled"] for c in cors], float)
+    per_seed = np.nanmean(r, axis=2)
+    k = len(cors)
+    sem = np.nanstd(r, axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.full(r.shape[1:], np.nan)
+    return {"r": np.nanmean(r, axis=0), "r_sem": sem, "r_shuffled": np.nanmean(rs, axis=0),
+            "n": np.sum([c["n"] for c in cors], axis=0), "mean_r_seeds": per_seed,
+            "mean_r_sem": [mean_sem(per_seed[:, e])[1] for e in range(per_seed.shape[1])],
+            "r_seeds": r, "seeds": k}
 
 
 def _one_hidden(run: dict) -> str:
@@ -241,10 +319,127 @@ def run_or_load(args, name: str, log=print, model: dict | None = None, from_run:
     return run, cfg
 
 
+def credit_task(cfg: dict, model: dict, path: str) -> str:
+    """One recorded run (:func:`credit_run.train_recorded`) saved to ``path``; runs as a task on a Dask worker."""
+    import os  # noqa: PLC0415 (only on a worker)
+    os.environ["OMP_NUM_THREADS"] = "1"
+    params = TrainConfig(hidden=tuple(cfg["hidden"]), model=dict(model or {})).model_params()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(Path(path).parent / "train.log", "a") as logf:
+        def log(msg):
+            logf.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {msg}\n")
+            logf.flush()
+        run = credit_run.train_recorded(params, load_mnist(), cfg["train_size"], cfg["test_size"], cfg["epochs"],
+                                        cfg["seed"], chunk_steps=cfg["chunk_steps"], log=log)
+    tmp = Path(path).with_name(Path(path).stem + ".part.npz")
+    credit_run.save(tmp, run)
+    tmp.replace(path)        # complete files only: a killed task leaves nothing to reuse by mistake
+    return str(path)
+
+
+def run_or_load_seeds(args, name: str, seeds: list[int], log=print, model: dict | None = None) -> list[tuple[dict, dict]]:
+    """(run, configuration) per seed: ``<out>/seed<k>/<name>``, reused when present.
+
+    The missing runs are recorded as tasks on the sweep engine (``--workers``, ``--scheduler``; a
+    LocalCluster by default), one per seed.
+    """
+    import contextlib  # noqa: PLC0415 (only where seeds run)
+
+    from .sweep import engine_from_args  # noqa: PLC0415 (start-up cost: Dask only where a study runs)
+    defaults = QUICK if args.quick else FULL
+    base = {k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in defaults.items()}
+    base.update(chunk_steps=args.chunk_steps, quick=bool(args.quick))
+    params = TrainConfig(hidden=tuple(base["hidden"]), model=dict(model or {})).model_params()
+    base.update(network="-".join(map(str, params.layer_sizes)), feedback_signal=params.feedback_signal,
+                hidden=list(base["hidden"]))
+    out = Path(args.out)
+    cfgs = {s: dict(base, seed=s) for s in seeds}
+    paths = {s: out / f"seed{s}" / name for s in seeds}
+    todo = [s for s in seeds if not paths[s].exists()]
+    for s in seeds:
+        if s not in todo:
+            log(f"seed {s}: reusing {paths[s]}")
+    if todo:
+        engine = engine_from_args(args)
+        client = cluster = None
+        t0 = time.perf_counter()
+        try:
+            client, cluster = engine.start(log)
+            log(f"dask scheduler {client.scheduler.address}: {len(todo)} recorded run(s) (seeds "
+                f"{', '.join(map(str, todo))}); dashboard {client.dashboard_link}")
+            futures = {s: client.submit(credit_task, cfgs[s], dict(model or {}), str(paths[s]),
+                                        key=f"credit-{name}-seed{s}-{time.time_ns()}", retries=engine.retries,
+                                        pure=False) for s in todo}
+            for s, f in futures.items():
+                f.result()
+                log(f"seed {s}: recorded ({time.perf_counter() - t0:.0f} s elapsed)")
+        finally:
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.close(timeout=10)
+            if cluster is not None:
+                with contextlib.suppress(Exception):
+                    cluster.close(timeout=20)
+    return [(credit_run.load(paths[s]), dict(cfgs[s], run_file=str(paths[s]))) for s in seeds]
+
+
+def main_seeds(args, argv, seeds: list[int]) -> int:
+    """Figure 5 over several seeds: per-seed numbers, claims on the mean over seeds (SEM printed)."""
+    t0 = time.perf_counter()
+    pairs = run_or_load_seeds(args, "fig5_run.npz", seeds)
+    cors = [correlations(run, shuffles=args.shuffles, seed=s) for s, (run, _) in zip(seeds, pairs)]
+    eigs = [eigenvalue_summary(run) for run, _ in pairs]
+    cor = combine_correlations(cors)
+    cor["seed_list"] = seeds
+    eig = combine_eigenvalues(eigs)
+    claims = check_claims(cor, eig)
+    out = Path(args.out)
+    cfg = {k: v for k, v in pairs[0][1].items() if k not in ("seed", "run_file")}
+    cfg["seeds"] = seeds
+    r_mean = [mean_sem(cor["mean_r_seeds"][:, e]) for e in range(cor["r"].shape[0])]
+    twos = [mean_sem(cor["r_seeds"][:, 1, 2])] if cor["r"].shape[0] >= 2 else []
+    doc = {"figure": "5", "title": "credit assignment: hidden loss L0 vs output loss L1", "config": cfg,
+           "paper": {"r_twos_epoch2": PAPER_R_TWOS_EPOCH2, "most_r": list(PAPER_RANGE)},
+           "epochs_reached": min(int(run["epoch"].max()) for run, _ in pairs),
+           "examples": int(len(pairs[0][0]["epoch"])), "seeds": seeds,
+           "networks": [cfg.get("network")], "paper_scale": paper_scale(cfg),
+           "r": cor["r"].tolist(), "r_sem": cor["r_sem"].tolist(),
+           "r_shuffled_mean": np.nanmean(cor["r_shuffled"], axis=2).tolist(),
+           "r_shuffled_p99": np.nanpercentile(cor["r_shuffled"], 99, axis=2).tolist(), "n": cor["n"].tolist(),
+           "mean_r_per_epoch": [{"mean": m, "sem": s} for m, s in r_mean],
+           "r_twos_epoch2": {"mean": twos[0][0], "sem": twos[0][1]} if twos else None,
+           "theorem1_eigenvalue": {k: v for k, v in eig.items() if k not in ("example", "mu")} if eig else None,
+           "per_seed": {str(s): {"run_file": c["run_file"], "r": co["r"].tolist(),
+                                 "mean_r_per_epoch": np.nanmean(co["r"], axis=1).tolist(),
+                                 "r_shuffled_p99": np.nanpercentile(co["r_shuffled"], 99, axis=2).tolist(),
+                                 "test_error_percent": [100 * float(e) for e in run["test_error"]],
+                                 "theorem1_eigenvalue": ({k: v for k, v in e.items() if k not in ("example", "mu")}
+                                                         if e else None),
+                                 "run_wall_s": float(run.get("wall_s", 0.0))}
+                        for s, (run, c), co, e in zip(seeds, pairs, cors, eigs)},
+           "claims": claims,
+           "provenance": S.provenance(argv, "python -m brian_segdend paper fig5"), "wall_s": time.perf_counter() - t0}
+    S.write_json(out / "fig5.json", doc)
+    plot(pairs[0][0], cor, out / "fig5.png", f" (mean ± SEM, seeds {','.join(map(str, seeds))})"
+         + (" (quick)" if cfg.get("quick") else ""), eig)
+    print(f"\nFigure 5: r(L0, L1) per digit (rows: epochs), mean over seeds {', '.join(map(str, seeds))}")
+    for e, row in enumerate(cor["r"]):
+        print(f"  epoch {e + 1}: " + " ".join(f"{v:5.2f}" for v in row) + f"   mean {_pm(*r_mean[e])}")
+    if twos:
+        print(f"  r('2', epoch 2) = {_pm(*twos[0])} (paper {PAPER_R_TWOS_EPOCH2})")
+    S.print_claims(claims)
+    print(f"written: {out / 'fig5.json'}, {out / 'fig5.png'}")
+    return 0
+
+
 def main(argv=None) -> int:
     """``python -m brian_segdend paper fig5 [options]``."""
     argv = list(argv or [])
     args = parser().parse_args(argv)
+    seeds = seed_list(args)
+    if len(seeds) > 1:
+        return main_seeds(args, argv, seeds)
+    args.seed = seeds[0]
     t0 = time.perf_counter()
     run, cfg = run_or_load(args, "fig5_run.npz")
     cor = correlations(run, shuffles=args.shuffles, seed=args.seed)

@@ -14,7 +14,9 @@ recorded (:func:`brian_segdend.studies.credit_run.train_recorded`; ``--from-run`
   largest Pearson correlation with any backprop field, against the same with every backprop field's
   pixels shuffled.
 
-Writes ``fig7.json``, ``fig7.png`` and ``fig7_run.npz``. Claims (PASS/FAIL with the numbers):
+Writes ``fig7.json``, ``fig7.png`` and ``fig7_run.npz``. ``--seeds 1,2,3``: one run per seed on the
+sweep engine (as ``paper fig5 --seeds``), the claims on the mean over seeds (smoothed curve, its
+minimum and second-half mean, the per-seed median field correlation), with the SEM shown. Claims (PASS/FAIL with the numbers):
 
 1. the angle starts near 90 deg: the mean over the first smoothing window is within 90 +- 10 deg;
 2. the angle falls below 90 deg once learning starts (the paper: to about 65 deg, then about
@@ -49,7 +51,8 @@ from . import paper_study as S
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after selecting the Agg backend)
 
-__all__ = ["smooth", "train_backprop", "max_correlations", "check_claims", "rate_claim", "angle_summary", "main"]
+__all__ = ["smooth", "train_backprop", "max_correlations", "check_claims", "rate_claim", "angle_summary", "main",
+           "combine_angles", "combine_fields"]
 
 PAPER_ANGLE_MIN, PAPER_ANGLE_LATE = 65.0, 70.0
 #: the paper's angles with rate feedback (Figure 7A, red line): about 35 deg, then about 40 deg
@@ -119,25 +122,78 @@ def max_correlations(A, B, shuffle_seed: int | None = None) -> np.ndarray:
     return (_z(A) @ _z(B).T / A.shape[1]).max(axis=1)
 
 
-def check_claims(angles_smooth, mean_late: float, rf: np.ndarray, rf_shuffled: np.ndarray, epochs: int) -> list[dict]:
-    """Figure 7's claims (angle start, angle after learning starts, receptive fields vs shuffled)."""
+def check_claims(angles_smooth, mean_late: float, rf: np.ndarray, rf_shuffled: np.ndarray, epochs: int,
+                 seeds: dict | None = None) -> list[dict]:
+    """Figure 7's claims (angle start, angle after learning starts, receptive fields vs shuffled).
+
+    ``seeds``: several seeds combined (:func:`combine_angles` and :func:`combine_fields` merged):
+    ``angles_smooth`` and ``mean_late`` are then the means over seeds, the fields' claim compares the
+    mean over seeds of the per-seed medians with the mean of the per-seed shuffled 99th percentiles
+    (``rf``/``rf_shuffled`` unused), and the SEMs are shown.
+    """
     claims = []
+    sd = seeds or {}
+    over = f" (mean ± SEM over {sd['n_seeds']} seeds)" if sd else ""
     a0 = float(angles_smooth[0]) if len(angles_smooth) else float("nan")
     claims.append(S.claim("update angle dW0 vs dW0_BP starts near 90 deg", "about 90 deg at the start",
                           "PASS" if abs(a0 - 90) <= START_TOL else "FAIL",
-                          f"first window {a0:.1f} deg (tolerance +-{START_TOL:g})", value=f"{a0:.1f} deg", epochs=epochs))
+                          f"first window {fig5._pm(a0, sd.get('first_sem'), '.1f')} deg (tolerance +-{START_TOL:g})"
+                          + over, value=f"{a0:.1f} deg", epochs=epochs, seeds=sd.get("seeds")))
     low = float(np.nanmin(angles_smooth)) if len(angles_smooth) else float("nan")
+    if sd:
+        low_text = f"per-seed smoothed minimum {fig5._pm(sd['min'], sd.get('min_sem'), '.1f')} deg"
+    else:
+        low_text = f"smoothed minimum {low:.1f} deg"
     claims.append(S.claim("update angle falls below 90 deg once learning starts (mean over the second half)",
                           f"falls to about {PAPER_ANGLE_MIN:g} deg, then about {PAPER_ANGLE_LATE:g} deg",
                           "PASS" if mean_late < BELOW else "FAIL",
-                          f"second half {mean_late:.1f} deg (threshold {BELOW:g}); smoothed minimum {low:.1f} deg",
-                          value=f"{mean_late:.1f} deg (min {low:.1f})", epochs=epochs))
-    med, q = float(np.median(rf)), float(np.percentile(rf_shuffled, 99))
+                          f"second half {fig5._pm(mean_late, sd.get('late_sem'), '.1f')} deg (threshold {BELOW:g}); "
+                          f"{low_text}{over}", value=f"{mean_late:.1f} deg (min {sd.get('min', low):.1f})",
+                          epochs=epochs, seeds=sd.get("seeds")))
+    if sd:
+        med, q, qmed = sd["rf_median"], sd["rf_shuffled_p99"], sd["rf_shuffled_median"]
+    else:
+        med, q, qmed = float(np.median(rf)), float(np.percentile(rf_shuffled, 99)), float(np.median(rf_shuffled))
     claims.append(S.claim("receptive fields: max correlation with backprop's fields above shuffled fields",
                           "much higher than shuffled", "PASS" if med > q else "FAIL",
-                          f"median max r {med:.3f} vs shuffled 99th pct {q:.3f} (shuffled median "
-                          f"{float(np.median(rf_shuffled)):.3f})", value=f"{med:.2f} vs {q:.2f}", epochs=epochs))
+                          f"median max r {fig5._pm(med, sd.get('rf_median_sem'))} vs shuffled 99th pct {q:.3f} "
+                          f"(shuffled median {qmed:.3f}){over}", value=f"{med:.2f} vs {q:.2f}", epochs=epochs,
+                          seeds=sd.get("seeds")))
     return claims
+
+
+def combine_angles(summaries: list[dict]) -> dict:
+    """:func:`angle_summary` of several seeds combined.
+
+    The smoothed curve's mean and SEM over seeds (on the examples all seeds have), and the mean ±
+    SEM over seeds of the first window, the smoothed minimum, the second-half mean and the
+    per-epoch means.
+    """
+    n = min(len(a["smoothed"]) for a in summaries)
+    curves = np.array([a["smoothed"][:n] for a in summaries], float)
+    k = len(summaries)
+    out = {"x": np.asarray(summaries[0]["x"][:n]), "smoothed": curves.mean(axis=0),
+           "smoothed_sem": curves.std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.zeros(n), "n_seeds": k}
+    for key in ("first", "min", "late"):
+        out[key], out[f"{key}_sem"] = fig5.mean_sem([a[key] for a in summaries])
+    epochs = min(len(a["per_epoch"]) for a in summaries)
+    out["per_epoch"] = [fig5.mean_sem([a["per_epoch"][e] for a in summaries])[0] for e in range(epochs)]
+    out["per_epoch_sem"] = [fig5.mean_sem([a["per_epoch"][e] for a in summaries])[1] for e in range(epochs)]
+    return out
+
+
+def combine_fields(rfs: list, rf_shuffled: list) -> dict:
+    """The receptive-field numbers of several seeds.
+
+    Per seed the median max correlation (and the shuffled median and 99th percentile), their mean
+    over seeds and the median's SEM.
+    """
+    med = [float(np.median(r)) for r in rfs]
+    q = [float(np.percentile(r, 99)) for r in rf_shuffled]
+    qm = [float(np.median(r)) for r in rf_shuffled]
+    m, s = fig5.mean_sem(med)
+    return {"rf_median": m, "rf_median_sem": s, "rf_shuffled_p99": fig5.mean_sem(q)[0],
+            "rf_shuffled_median": fig5.mean_sem(qm)[0], "rf_median_per_seed": med, "rf_shuffled_p99_per_seed": q}
 
 
 def angle_summary(run: dict, window: int) -> dict:
@@ -163,12 +219,18 @@ def rate_claim(spikes: dict, rates: dict, epochs: int) -> dict:
                    value=f"{rates['late']:.1f} vs {spikes['late']:.1f} deg", epochs=epochs)
 
 
-def plot(x, angles_smooth, W0, W0_bp, rf, rf_shuffled, path, note="", rates=None):
-    """A: smoothed angle (and the rate-feedback one); B: example receptive fields of both; C: max-correlation histograms."""
+def plot(x, angles_smooth, W0, W0_bp, rf, rf_shuffled, path, note="", rates=None, band=None):
+    """A: smoothed angle (and the rate-feedback one); B: example receptive fields of both; C: max-correlation histograms.
+
+    ``band``: the SEM over seeds of ``angles_smooth`` (a mean over seeds), drawn as a band.
+    """
     fig = plt.figure(figsize=(12, 4.2), constrained_layout=True)
     gs = fig.add_gridspec(1, 3)
     ax = fig.add_subplot(gs[0])
-    ax.plot(x, angles_smooth, lw=1, color="tab:blue", label="spiking feedback")
+    ax.plot(x, angles_smooth, lw=1, color="tab:blue", label="spiking feedback" + (" (mean ± SEM)" if band is not None
+                                                                                  else ""))
+    if band is not None:
+        ax.fill_between(x, angles_smooth - band, angles_smooth + band, color="tab:blue", alpha=0.25, lw=0)
     ax.axhline(90, c="0.6", ls=":")
     ax.axhline(PAPER_ANGLE_MIN, c="tab:blue", ls="--", lw=0.8, label=f"paper, spikes: about {PAPER_ANGLE_MIN:g} then")
     ax.axhline(PAPER_ANGLE_LATE, c="tab:cyan", ls="--", lw=0.8, label=f"about {PAPER_ANGLE_LATE:g} deg")
@@ -220,6 +282,10 @@ def main(argv=None) -> int:
     """``python -m brian_segdend paper fig7 [options]``."""
     argv = list(argv or [])
     args = parser().parse_args(argv)
+    seeds = fig5.seed_list(args)
+    if len(seeds) > 1:
+        return main_seeds(args, argv, seeds)
+    args.seed = seeds[0]
     t0 = time.perf_counter()
     if args.from_run_rates and args.feedback_signal != "rates":
         raise ParameterError("--from-run-rates needs --feedback-signal rates")
@@ -284,6 +350,70 @@ def main(argv=None) -> int:
         print("rate feedback: angle per epoch (mean): " + ", ".join(f"{v:.1f}" for v in rts["per_epoch"])
               + f" deg; smoothed {rts['first']:.1f} -> minimum {rts['min']:.1f} deg; test error "
               + ", ".join(f"{100 * float(e):.2f}" for e in rates_run["test_error"]) + "%")
+    S.print_claims(claims)
+    print(f"written: {out / 'fig7.json'}, {out / 'fig7.png'}")
+    return 0
+
+
+def main_seeds(args, argv, seeds: list[int]) -> int:
+    """Figure 7 over several seeds: per-seed numbers, claims on the mean over seeds (SEM printed)."""
+    if args.feedback_signal == "rates" or args.from_run_rates:
+        raise ParameterError("--feedback-signal rates: one seed only (give --seed, not several --seeds)")
+    t0 = time.perf_counter()
+    pairs = fig5.run_or_load_seeds(args, "fig7_run.npz", seeds)
+    n = min(len(run["angle"]) for run, _ in pairs)
+    window = args.smooth or max(1, min(1000, n // 20))
+    data = load_mnist()
+    summaries, rfs, rf_shs, bps, per_seed = [], [], [], [], {}
+    for s, (run, c) in zip(seeds, pairs):
+        a = angle_summary(run, window)
+        bp = train_backprop(data.train_images, data.train_labels, run["order"], run["W0"].shape[0], seed=s + 1000,
+                            lr=args.bp_lr)
+        rf = max_correlations(run["W0"], bp["W0"])
+        rf_sh = max_correlations(run["W0"], bp["W0"], shuffle_seed=s)
+        summaries.append(a)
+        rfs.append(rf)
+        rf_shs.append(rf_sh)
+        bps.append(bp)
+        per_seed[str(s)] = {"run_file": c["run_file"], "test_error_percent": [100 * float(e) for e in run["test_error"]],
+                            "angle_first_window_deg": a["first"], "angle_smoothed_min_deg": a["min"],
+                            "angle_second_half_mean_deg": a["late"], "angle_per_epoch_mean_deg": a["per_epoch"],
+                            "rf_max_corr": {"median": float(np.median(rf)), "mean": float(rf.mean()),
+                                            "shuffled_median": float(np.median(rf_sh)),
+                                            "shuffled_p99": float(np.percentile(rf_sh, 99))},
+                            "run_wall_s": float(run.get("wall_s", 0.0))}
+    ang = combine_angles(summaries)
+    fld = combine_fields(rfs, rf_shs)
+    epochs = min(int(run["epoch"].max()) for run, _ in pairs)
+    claims = check_claims(ang["smoothed"], ang["late"], rfs[0], rf_shs[0], epochs,
+                          seeds={**ang, **fld, "seeds": seeds})
+    cfg = {k: v for k, v in pairs[0][1].items() if k not in ("seed", "run_file")}
+    cfg.update(seeds=seeds, smooth=window, bp_lr=args.bp_lr)
+    sm, x = ang["smoothed"], ang["x"]
+    step = max(1, len(sm) // 2000)
+    out = Path(args.out)
+    doc = {"figure": "7", "title": "relation to backprop", "config": cfg, "seeds": seeds,
+           "paper": {"angle_min_deg": PAPER_ANGLE_MIN, "angle_late_deg": PAPER_ANGLE_LATE},
+           "epochs_reached": epochs, "examples": n, "networks": [cfg.get("network")],
+           "paper_scale": fig5.paper_scale(cfg),
+           "angle_smoothed": {"example": x[::step].tolist(), "deg": sm[::step].tolist(),
+                              "sem": ang["smoothed_sem"][::step].tolist()},
+           "angle_first_window_deg": ang["first"], "angle_first_window_sem": ang["first_sem"],
+           "angle_smoothed_min_deg": ang["min"], "angle_smoothed_min_sem": ang["min_sem"],
+           "angle_second_half_mean_deg": ang["late"], "angle_second_half_sem": ang["late_sem"],
+           "angle_per_epoch_mean_deg": ang["per_epoch"], "angle_per_epoch_sem": ang["per_epoch_sem"],
+           "rf_max_corr": {"median": fld["rf_median"], "median_sem": fld["rf_median_sem"],
+                           "shuffled_median": fld["rf_shuffled_median"], "shuffled_p99": fld["rf_shuffled_p99"]},
+           "per_seed": per_seed, "claims": claims,
+           "provenance": S.provenance(argv, "python -m brian_segdend paper fig7"), "wall_s": time.perf_counter() - t0}
+    S.write_json(out / "fig7.json", doc)
+    plot(x, sm, pairs[0][0]["W0"], bps[0]["W0"], rfs[0], rf_shs[0], out / "fig7.png",
+         f" (seeds {','.join(map(str, seeds))})" + (" (quick)" if cfg.get("quick") else ""), band=ang["smoothed_sem"])
+    print(f"\nFigure 7: seeds {', '.join(map(str, seeds))}, {n} recorded examples each; angle per epoch "
+          "(mean ± SEM over seeds): " + ", ".join(fig5._pm(m, e, ".1f") for m, e in zip(ang["per_epoch"],
+                                                                                     ang["per_epoch_sem"]))
+          + f" deg; smoothed minimum {fig5._pm(ang['min'], ang['min_sem'], '.1f')} deg; receptive fields median "
+            f"max r {fig5._pm(fld['rf_median'], fld['rf_median_sem'])} (shuffled {fld['rf_shuffled_median']:.3f})")
     S.print_claims(claims)
     print(f"written: {out / 'fig7.json'}, {out / 'fig7.png'}")
     return 0
