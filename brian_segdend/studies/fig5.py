@@ -343,8 +343,6 @@ def run_or_load_seeds(args, name: str, seeds: list[int], log=print, model: dict 
     The missing runs are recorded as tasks on the sweep engine (``--workers``, ``--scheduler``; a
     LocalCluster by default), one per seed.
     """
-    import contextlib  # noqa: PLC0415 (only where seeds run)
-
     from .sweep import engine_from_args  # noqa: PLC0415 (start-up cost: Dask only where a study runs)
     defaults = QUICK if args.quick else FULL
     base = {k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in defaults.items()}
@@ -374,12 +372,7 @@ def run_or_load_seeds(args, name: str, seeds: list[int], log=print, model: dict 
                 f.result()
                 log(f"seed {s}: recorded ({time.perf_counter() - t0:.0f} s elapsed)")
         finally:
-            if client is not None:
-                with contextlib.suppress(Exception):
-                    client.close(timeout=10)
-            if cluster is not None:
-                with contextlib.suppress(Exception):
-                    cluster.close(timeout=20)
+            engine.stop(client, cluster)
     return [(credit_run.load(paths[s]), dict(cfgs[s], run_file=str(paths[s]))) for s in seeds]
 
 

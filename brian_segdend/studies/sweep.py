@@ -444,6 +444,16 @@ class Engine:
                                preload=["brian_segdend._dask_worker"])   # workers ignore Ctrl-C
         return Client(cluster), cluster
 
+    @staticmethod
+    def stop(client, cluster):
+        """Close what :meth:`start` returned (either may be None); errors while closing are ignored."""
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close(timeout=10)
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                cluster.close(timeout=20)
+
 
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -590,12 +600,7 @@ def _run_on_dask(todo, engine: Engine, summaries: dict, log):
             f.cancel()
         raise
     finally:
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.close(timeout=10)
-        if cluster is not None:
-            with contextlib.suppress(Exception):
-                cluster.close(timeout=20)
+        engine.stop(client, cluster)
 
 
 # -------------------------------------------------------------------------- writing results
