@@ -140,3 +140,34 @@ def test_credit_quantities(runs):
     flat = credit.angle_degrees(np.outer(h["E"][0], s), np.outer(bp, s))
     np.testing.assert_allclose(credit.update_angles(h["E"][:1], bp[None, :])[0], flat, atol=1e-6)
     assert 0 <= flat <= 180
+
+
+def test_frozen_weights_diagnostics(runs, mnist):
+    """Learning rates 0 (run-time values: the same build) freeze the network; the depth diagnostics
+    on two presentations are exact for identical noise and below 1 for fresh noise."""
+    from brian_segdend.studies.depth_diagnostics import layer_diagnostics
+
+    p, state, sch, out = runs
+    frozen = p.replace(eta=(0.0,) * 3, eta_bias=(0.0,) * 3)
+    net = SegDendNetwork(frozen, chunk_steps=STEPS, learning_records=True)
+    assert net.build_hash == out["hash_rec"]
+    img, lab = mnist.train_images[:sch.n_examples], mnist.train_labels[:sch.n_examples]
+    new, a = net.run_chunk(state, img, lab, sch, seed=11)
+    _, b = net.run_chunk(state, img, lab, sch, seed=11)
+    _, c = net.run_chunk(state, img, lab, sch, seed=12)
+    net.release()
+    for k in range(3):
+        np.testing.assert_allclose(new["W"][k], state["W"][k], rtol=1e-12, atol=0)
+        np.testing.assert_allclose(new["b"][k], state["b"][k], rtol=1e-12, atol=0)
+    ra, rb, rc = (r.records["learning"] for r in (a, b, c))
+    # the first example sees the same network as in the learning run
+    learning = out["all"][1].records["learning"]
+    np.testing.assert_allclose(ra["hidden"][0]["alpha_t"][0], learning["hidden"][0]["alpha_t"][0], rtol=1e-12)
+    same = layer_diagnostics(ra, rb, state["W"], frozen)
+    fresh = layer_diagnostics(ra, rc, state["W"], frozen)
+    for h_same, h_fresh in zip(same["hidden"], fresh["hidden"]):
+        assert h_same["signal_share_plateau_difference"] == pytest.approx(1.0, abs=1e-12)
+        assert h_fresh["signal_share_plateau_difference"] < 0.999
+        assert 0 <= h_fresh["saturated"] <= 1
+        assert 0 < h_fresh["angle_mean_deg"] < 180 and 0 < h_fresh["angle_batch_deg"] < 180
+    assert same["output"]["signal_share_E"] == pytest.approx(1.0, abs=1e-12)
