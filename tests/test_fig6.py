@@ -102,3 +102,29 @@ def test_plateau_time_supplement_is_collected_and_judged(tmp_path, shift, expect
     sup_rows = [r for r in rows if "random plateau times" in r["claim"]]
     assert len(sup_rows) == 3 and all(r["paper"] == "similar curves (Fig. 6 supplement)" for r in sup_rows)
     assert all(r["epochs"] == 3 for r in sup_rows)
+
+
+def test_from_runs_chosen_seeds_table_and_kept_config(tmp_path):
+    """``--from-runs DIR --seeds 1`` judges seed 1 alone (a slower seed 2 does not hold the claims back),
+    writes the per-epoch table, and keeps the configuration an earlier run of the folder recorded."""
+    from brian_segdend.studies import fig6
+
+    for name, hidden in fig6.ARCHITECTURES.items():
+        _finished_run(tmp_path / name / "seed1", list(9.0 - 0.01 * np.arange(60)), hidden)
+    _finished_run(tmp_path / "784-500-10" / "seed2", [20.0, 12.0], (500,))
+    (tmp_path / "fig6b.json").write_text(json.dumps({"config": {"quick": True, "epochs": 60}}))
+    assert fig6.main(["--from-runs", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "fig6b.json").read_text())
+    assert doc["config"]["quick"] is True and doc["config"]["from_runs"] == str(tmp_path)
+    assert doc["architectures"]["784-500-10"]["epochs_reached"] == 2          # both seeds: the mean stops at 2
+    assert fig6.main(["--from-runs", str(tmp_path), "--seeds", "1"]) == 0
+    doc = json.loads((tmp_path / "fig6b.json").read_text())
+    assert list(doc["architectures"]["784-500-10"]["seeds"]) == ["1"]
+    assert doc["architectures"]["784-500-10"]["epochs_reached"] == 60 and doc["config"]["collected_seeds"] == [1]
+    judged = [c for c in doc["claims"] if "after 60 epochs" in c["claim"]]
+    assert [c["result"] for c in judged] == ["PASS", "FAIL", "FAIL"]          # 8.41% against 8.3 / 4.1 / 3.2
+    assert "8.41%" in judged[0]["detail"]
+    table = (tmp_path / "fig6b_table.md").read_text().splitlines()
+    assert table[0] == "| epoch | 784-10 (seed 1) | 784-500-10 (seed 1) | 784-500-100-10 (seed 1) |"
+    assert table[2] == "| 1 | 9.00 | 9.00 | 9.00 |" and table[61] == "| 60 | 8.41 | 8.41 | 8.41 |"
+    assert table[62] == "| paper, 60 epochs | 8.3 | 4.1 | 3.2 |"

@@ -9,11 +9,12 @@ Folder layout (also for runs started by hand with ``python -m brian_segdend trai
     <out>/784-10/seed1/results.json          (or checkpoint.npz while unfinished)
     <out>/784-500-10/seed1/...
     <out>/784-500-100-10/seed2/...
-    <out>/fig6b.json, <out>/fig6b.png
+    <out>/fig6b.json, <out>/fig6b.png, <out>/fig6b_table.md (test error per epoch, per network and seed)
 
 A run folder's progress is read from ``results.json`` when finished, else from the epochs
 recorded in its checkpoint (:func:`brian_segdend.training.train.load_checkpoint`), so partial runs are
-plotted too. ``--from-runs DIR`` only collects and plots; ``--resume`` continues unfinished
+plotted too. ``--from-runs DIR`` only collects and plots (every seed found, or those of ``--seeds``
+if given); ``--resume`` continues unfinished
 runs and re-collects finished ones without training.
 
 Claims checked (printed with PASS/FAIL and the numbers)
@@ -49,7 +50,7 @@ from ..model.params import DEFAULT_RATES, DEFAULT_TIMING, RATE_PRESETS, TIMING_P
 from ..training.train import TrainConfig
 from .sweep import SweepPoint, add_engine_options, engine_from_args, read_run, run_points
 
-__all__ = ["ARCHITECTURES", "PAPER_ERROR", "collect", "check_claims", "supplement_claims", "main", "paper_main"]
+__all__ = ["ARCHITECTURES", "PAPER_ERROR", "collect", "check_claims", "table_markdown", "supplement_claims", "main", "paper_main"]
 
 #: name -> hidden layers (the paper's networks)
 ARCHITECTURES = {"784-10": (), "784-500-10": (500,), "784-500-100-10": (500, 100)}
@@ -89,7 +90,8 @@ def parser() -> argparse.ArgumentParser:
                         f"{','.join(map(str, default_learning_rates(len(ARCHITECTURES[name]))))})")
     ap.add_argument("--chunk-steps", type=int, help="time steps per compiled run (default: the library's)")
     ap.add_argument("--resume", action="store_true", help="continue unfinished runs; finished ones are only collected")
-    ap.add_argument("--from-runs", metavar="DIR", help="only collect and plot the runs in DIR (no training)")
+    ap.add_argument("--from-runs", metavar="DIR",
+                    help="only collect and plot the runs in DIR (no training; every seed found unless --seeds is given)")
     ap.add_argument("--supplement", action="store_true",
                     help="also train the per-neuron random plateau-time variant (Figure 6 supplement) in "
                          "<out>/plateau_sd/ and compare its curves with the main ones")
@@ -147,17 +149,19 @@ def points(args, out: Path, plateau_sd_ms: float | None = None):
     return pts
 
 
-def collect(folder, architectures=tuple(ARCHITECTURES)) -> dict:
-    """Every ``<folder>/<arch>/seed*/`` run: per architecture and seed the test error per epoch."""
+def collect(folder, architectures=tuple(ARCHITECTURES), seeds=None) -> dict:
+    """Every ``<folder>/<arch>/seed*/`` run (only ``seeds`` if given): per architecture and seed the test error per epoch."""
     folder = Path(folder)
     out = {}
     for name in architectures:
         runs = {}
         for d in sorted((folder / name).glob("seed*"), key=lambda p: (len(p.name), p.name)):
+            seed = int(d.name[4:]) if d.name[4:].isdigit() else d.name
+            if seeds is not None and seed not in seeds:
+                continue
             r = read_run(d)
             if r["status"] == "missing":
                 continue
-            seed = int(d.name[4:]) if d.name[4:].isdigit() else d.name
             runs[str(seed)] = {"status": r["status"], "epochs_done": r["epochs_done"],
                                "initial_test_error": r["initial_test_error"], "test_error": r["test_error"],
                                "examples_per_second": r["examples_per_second"], "run_wall_s": r["run_wall_s"],
@@ -177,6 +181,21 @@ def _summarise(runs: dict) -> dict:
             "epochs_reached_max": max((len(r["test_error"]) for r in done), default=0),
             "mean_percent": curves.mean(axis=0).tolist() if len(done) else [],
             "sem_percent": sem, "initial_percent": 100 * float(np.mean(inits)) if inits else None}
+
+
+def table_markdown(arch: dict) -> str:
+    """A Markdown table of the test error (%) after every epoch: one column per network and seed."""
+    cols = [(name, seed, run["test_error"]) for name, a in arch.items() for seed, run in a["seeds"].items()
+            if run["test_error"]]
+    if not cols:
+        return "No epoch finished yet.\n"
+    last = max(len(c[2]) for c in cols)
+    lines = ["| epoch | " + " | ".join(f"{name} (seed {seed})" for name, seed, _ in cols) + " |",
+             "|" + "---|" * (len(cols) + 1)]
+    for e in range(last):
+        lines.append(f"| {e + 1} | " + " | ".join(f"{100 * c[2][e]:.2f}" if e < len(c[2]) else "" for c in cols) + " |")
+    lines.append(f"| paper, {PAPER_EPOCHS} epochs | " + " | ".join(f"{PAPER_ERROR[name]}" for name, _, _ in cols) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def check_claims(arch: dict) -> list[dict]:
@@ -337,7 +356,14 @@ def main(argv=None) -> int:
         out = Path(args.from_runs)
         if not out.is_dir():
             raise ParameterError(f"--from-runs {out}: no such folder")
-        config = {"from_runs": str(out)}
+        config = {}
+        try:       # keep what an earlier run of this folder recorded (epochs, seeds, quick, rates)
+            config = dict(json.loads((out / "fig6b.json").read_text()).get("config") or {})
+        except (OSError, ValueError):
+            pass
+        config["from_runs"] = str(out)
+        if "seeds" in given:
+            config["collected_seeds"] = args.seeds
     else:
         out = Path(args.out)
         engine = engine_from_args(args)
@@ -356,7 +382,7 @@ def main(argv=None) -> int:
             mp = TrainConfig.from_dict(p.config, source=p.name).model_params()
             config["networks"][p.group] = {"hidden": p.config["hidden"], "eta": list(mp.learning_rates),
                                            "settle_ms": float(mp.settle / ms), "phase_min_ms": float(mp.phase_min / ms)}
-    arch = collect(out, args.architectures)
+    arch = collect(out, args.architectures, seeds=args.seeds if (args.from_runs and "seeds" in given) else None)
     claims = check_claims(arch)
     sup = None
     if plateau_sd_ms is not None or (args.from_runs and (out / SUPPLEMENT_DIR).is_dir()):
@@ -383,6 +409,7 @@ def main(argv=None) -> int:
     tmp.write_text(json.dumps(doc, indent=2))
     tmp.replace(out / "fig6b.json")
     plot(arch, out / "fig6b.png", quick_names, supplement=sup)
+    (out / "fig6b_table.md").write_text(table_markdown(arch))
     print("\nFigure 6B, test error (%) at the last epoch reached (mean over seeds):")
     for name, a in arch.items():
         if a["mean_percent"]:
@@ -399,7 +426,7 @@ def main(argv=None) -> int:
     print("claims:")
     for c in claims:
         print(f"  [{c['result'] if c['result'] != 'not judged' else 'N/A'}] {c['claim']}: {c['detail']}")
-    print(f"written: {out / 'fig6b.json'}, {out / 'fig6b.png'}")
+    print(f"written: {out / 'fig6b.json'}, {out / 'fig6b.png'}, {out / 'fig6b_table.md'}")
     return 0
 
 
