@@ -7,20 +7,32 @@ target is missed; docs/RESULTS.md records them.
 
     python experiments/depth_diagnostics.py runs/fig6/784-500-10/seed1 runs/fig6/784-500-100-10/seed1 \
         --images 500 --out depth_diagnostics.json
+
+``--anneal 0.25`` instead continues each saved network for ``--anneal-epochs`` (default 2) epochs
+with its learning rates x 0.25 and tests after each: does a smaller step lower the error floor?
 """
 
 import argparse
 import json
 
-from brian_segdend.studies.depth_diagnostics import diagnose
+from brian_segdend.studies.depth_diagnostics import continue_with_smaller_steps, diagnose
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("runs", nargs="+", help="run folders, checkpoint.npz or weights.npz files")
 ap.add_argument("--images", type=int, default=500, help="training images, each presented twice (default 500)")
 ap.add_argument("--seed", type=int, default=1, help="picks the images and the noise (default 1)")
 ap.add_argument("--no-initial", action="store_true", help="skip the run's initial weights")
+ap.add_argument("--anneal", type=float, metavar="SCALE", help="continue training with the rates x SCALE instead")
+ap.add_argument("--anneal-epochs", type=int, default=2, help="epochs of --anneal (default 2)")
 ap.add_argument("--out", help="JSON file for the numbers")
 args = ap.parse_args()
+
+if args.anneal is not None:
+    results = [continue_with_smaller_steps(run, args.anneal, args.anneal_epochs) for run in args.runs]
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=1)
+    raise SystemExit(0)
 
 results = []
 for run in args.runs:

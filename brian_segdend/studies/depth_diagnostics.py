@@ -20,6 +20,10 @@ it reports per layer (docs/MODEL.md's equations, :mod:`brian_segdend.model.credi
   over images, and the angle between the summed updates over all images (a batch).
 
 ``python experiments/depth_diagnostics.py RUN_FOLDER ... --images 500`` writes the numbers as JSON.
+
+:func:`continue_with_smaller_steps` asks whether the step size sets a trained network's noise
+floor: it continues a saved network for a few epochs with every learning rate scaled (``eta_scale``)
+and tests after each (``python experiments/depth_diagnostics.py RUN --anneal 0.25 --anneal-epochs 2``).
 """
 
 from __future__ import annotations
@@ -33,11 +37,12 @@ from ..model import credit
 from ..model.network import SegDendNetwork, initial_weights
 from ..model.schedule import pack_chunk, phase_lengths
 from ..training.checkpoints import load_checkpoint
-from ..training.data import load_mnist, subset_indices
+from ..training.data import load_mnist, subset, subset_indices
 from ..training.errors import TrainingError
-from ..training.train import TrainConfig, effective_params, load_weights, seed_for
+from ..training.train import TrainConfig, classify, effective_params, load_weights, seed_for
 
-__all__ = ["backprop_errors", "signal_share", "saturation", "layer_diagnostics", "diagnose", "load_state"]
+__all__ = ["backprop_errors", "signal_share", "saturation", "layer_diagnostics", "diagnose", "load_state",
+           "continue_with_smaller_steps"]
 
 SATURATED = 0.01     # sigma'(V) below this: the rule's factor all but stops learning (max 0.25)
 
@@ -117,7 +122,10 @@ def layer_diagnostics(rec1: dict, rec2: dict, W: list, params) -> dict:
 
 
 def load_state(path) -> tuple[dict, TrainConfig]:
-    """Weights and the training configuration of a ``checkpoint.npz`` or ``weights.npz`` (or a run folder)."""
+    """Weights and the training configuration of a ``checkpoint.npz`` or ``weights.npz`` (or a run folder).
+
+    The state's ``epoch`` is the number of epochs completed (a checkpoint may be part-way into the next).
+    """
     path = Path(path)
     if path.is_dir():
         for name in ("weights.npz", "checkpoint.npz"):
@@ -136,7 +144,9 @@ def load_state(path) -> tuple[dict, TrainConfig]:
     stored = dict(stored)
     stored.pop("effective_model", None)
     config = TrainConfig.from_dict(stored, source=f"{path} (recorded configuration)")
-    return {"W": state["W"], "b": state["b"], "Y": state["Y"], "epoch": meta.get("epoch")}, config
+    done = meta.get("epochs")
+    epoch = len(done) if isinstance(done, list) else (config.epochs if meta.get("finished", True) else None)
+    return {"W": state["W"], "b": state["b"], "Y": state["Y"], "epoch": epoch}, config
 
 
 def diagnose(path=None, n_images: int = 500, seed: int = 1, initial: bool = False, data=None, log=print,
@@ -191,6 +201,57 @@ def diagnose(path=None, n_images: int = 500, seed: int = 1, initial: bool = Fals
     out.update(network="-".join(map(str, params.layer_sizes)), epoch=state.get("epoch"), n_images=int(n_images),
                source=str(path) if path is not None else "initial weights", wall_s=time.perf_counter() - t0)
     return out
+
+
+def continue_with_smaller_steps(path, eta_scale: float, epochs: int = 2, data=None, log=print) -> dict:
+    """Continue a saved run for ``epochs`` epochs with every learning rate times ``eta_scale``.
+
+    The run's own training subset, test subset and seed; new shuffles and noise (keyed
+    ``"anneal"``), so the saved run is not replayed. The test error on the run's test subset is
+    measured first (the saved weights, this function's test noise) and after every epoch.
+    Returns ``network``, ``epoch`` (of the checkpoint), ``eta_scale``, ``eta``, ``test_error``
+    (list: before, then after each epoch), ``wall_s``.
+    """
+    if not (eta_scale >= 0 and np.isfinite(eta_scale)):
+        raise ValueError(f"eta_scale: must be a non-negative number, got {eta_scale}")
+    t0 = time.perf_counter()
+    state, config = load_state(path)
+    params = effective_params(config)
+    params = params.replace(eta=tuple(e * eta_scale for e in params.learning_rates),
+                            eta_bias=tuple(e * eta_scale for e in params.bias_learning_rates))
+    if data is None:
+        data = load_mnist(source=config.data_source)
+    seed = config.seed
+    tr_idx = subset_indices(data.train_labels, config.train_size, seed=seed)
+    te_x, te_y, _ = subset(data.test_images, data.test_labels, config.test_size, seed=seed + 1)
+    net = SegDendNetwork(params, chunk_steps=config.chunk_steps)
+    net.build(log=log)
+    run_state = {k: state[k] for k in ("W", "b", "Y")}
+    errors = [classify(net, run_state, te_x, te_y, seed, "anneal-before")[0]]
+    if log:
+        log(f"{path}: epoch {state.get('epoch')}, test error {100 * errors[0]:.2f}% before; rates x {eta_scale}")
+    settle = int(round(float(params.settle / params.dt)))
+    min_steps = int(round(float(params.phase_min / params.dt)))
+    wald = (float(params.wald_mean / params.dt), float(params.wald_scale / params.dt))
+    n = len(tr_idx)
+    for e in range(epochs):
+        order = np.random.default_rng(seed_for(seed, "anneal-order", e)).permutation(n)
+        lengths = phase_lengths(n, np.random.default_rng(seed_for(seed, "anneal-phases", e)), min_steps, *wald)
+        pos, chunk = 0, 0
+        while pos < n:
+            sch = pack_chunk(lengths[pos:], config.chunk_steps, settle, train=True)
+            sel = tr_idx[order[pos:pos + sch.n_examples]]
+            run_state, _ = net.run_chunk(run_state, data.train_images[sel], data.train_labels[sel], sch,
+                                         seed=seed_for(seed, "anneal", e, chunk))
+            pos += sch.n_examples
+            chunk += 1
+        errors.append(classify(net, run_state, te_x, te_y, seed, f"anneal{e}")[0])
+        if log:
+            log(f"  epoch +{e + 1}: test error {100 * errors[-1]:.2f}%")
+    net.release()
+    return {"network": "-".join(map(str, params.layer_sizes)), "source": str(path), "epoch": state.get("epoch"),
+            "eta_scale": float(eta_scale), "eta": list(params.learning_rates), "test_error": errors,
+            "test_size": int(config.test_size), "wall_s": time.perf_counter() - t0}
 
 
 def _concat(parts: list) -> dict:
