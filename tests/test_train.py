@@ -416,3 +416,25 @@ def test_reused_network_gives_the_numbers_of_a_fresh_one(tmp_path, mnist):
     a, b = weight_arrays(second.out), weight_arrays(fresh.out)
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_depth_diagnostics_of_a_saved_run(reference, mnist):
+    """experiments/depth_diagnostics.py's two studies on a finished run's weights.npz: the frozen
+    diagnostic run and continuing with scaled learning rates (x 0 leaves every weight as saved)."""
+    from brian_segdend.studies.depth_diagnostics import continue_with_smaller_steps, diagnose
+
+    cfg, _, w = reference
+    d = diagnose(cfg.out, n_images=12, data=mnist, log=None)
+    assert d["network"] == "784-20-10" and d["epoch"] == 2 and d["n_images"] == 12
+    h = d["hidden"][0]
+    assert 0 <= h["saturated"] <= 1 and -1 <= h["signal_share_plateau_difference"] <= 1
+    assert 0 < h["angle_mean_deg"] < 180 and h["plateau_difference_rms"] > 0
+    init = diagnose(cfg.out, n_images=12, initial=True, data=mnist, log=None)
+    assert init["epoch"] == 0 and init["hidden"][0]["V_sd"] != h["V_sd"]
+    frozen = continue_with_smaller_steps(cfg.out, 0.0, epochs=1, data=mnist, log=None)
+    scale = max(np.abs(w["W0"]).max(), np.abs(w["W1"]).max())
+    assert frozen["max_weight_change"] <= 1e-12 * scale and len(frozen["test_error"]) == 2 and frozen["eta"] == [0.0, 0.0]
+    moving = continue_with_smaller_steps(cfg.out, 1.0, epochs=1, data=mnist, log=None)
+    assert moving["max_weight_change"] > 1e-6 * scale
+    with pytest.raises(ValueError, match="eta_scale"):
+        continue_with_smaller_steps(cfg.out, -1.0, data=mnist, log=None)

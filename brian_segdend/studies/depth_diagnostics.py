@@ -210,7 +210,8 @@ def continue_with_smaller_steps(path, eta_scale: float, epochs: int = 2, data=No
     ``"anneal"``), so the saved run is not replayed. The test error on the run's test subset is
     measured first (the saved weights, this function's test noise) and after every epoch.
     Returns ``network``, ``epoch`` (of the checkpoint), ``eta_scale``, ``eta``, ``test_error``
-    (list: before, then after each epoch), ``wall_s``.
+    (list: before, then after each epoch), ``max_weight_change`` (largest |dW| over all weights, ms),
+    ``wall_s``.
     """
     if not (eta_scale >= 0 and np.isfinite(eta_scale)):
         raise ValueError(f"eta_scale: must be a non-negative number, got {eta_scale}")
@@ -249,8 +250,10 @@ def continue_with_smaller_steps(path, eta_scale: float, epochs: int = 2, data=No
         if log:
             log(f"  epoch +{e + 1}: test error {100 * errors[-1]:.2f}%")
     net.release()
+    change = max(float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float)))) for a, b in zip(run_state["W"], state["W"]))
     return {"network": "-".join(map(str, params.layer_sizes)), "source": str(path), "epoch": state.get("epoch"),
             "eta_scale": float(eta_scale), "eta": list(params.learning_rates), "test_error": errors,
+            "max_weight_change": change,
             "test_size": int(config.test_size), "wall_s": time.perf_counter() - t0}
 
 
