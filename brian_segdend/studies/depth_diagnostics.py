@@ -39,7 +39,7 @@ from ..model.schedule import pack_chunk, phase_lengths
 from ..training.checkpoints import load_checkpoint
 from ..training.data import load_mnist, subset, subset_indices
 from ..training.errors import TrainingError
-from ..training.train import TrainConfig, classify, effective_params, load_weights, seed_for
+from ..training.train import TrainConfig, classify, effective_params, load_weights, recorded_config, seed_for
 
 __all__ = ["backprop_errors", "signal_share", "saturation", "layer_diagnostics", "diagnose", "load_state",
            "continue_with_smaller_steps"]
@@ -138,11 +138,7 @@ def load_state(path) -> tuple[dict, TrainConfig]:
         state, meta = load_checkpoint(path)
     else:
         state, meta = load_weights(path)
-    stored = meta.get("config")
-    if not stored:
-        raise TrainingError(f"{path}: the file does not record its training configuration")
-    stored = dict(stored)
-    stored.pop("effective_model", None)
+    stored = recorded_config(path, meta, None, "the depth diagnostics")
     config = TrainConfig.from_dict(stored, source=f"{path} (recorded configuration)")
     done = meta.get("epochs")
     epoch = len(done) if isinstance(done, list) else (config.epochs if meta.get("finished", True) else None)
